@@ -1,0 +1,80 @@
+#include "core/process.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "core/unique_fd.h"
+
+extern char** environ;
+
+namespace reel {
+
+Result<pid_t> spawn(const SpawnOptions& opts) {
+  if (opts.argv.empty()) return fail_msg("no command given");
+  std::vector<char*> argv;
+  for (auto& a : opts.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (char** e = environ; *e; e++) envp.push_back(*e);
+  for (auto& e : opts.extra_env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+
+  // The child reports a failed exec through this pipe; a successful exec closes it (CLOEXEC).
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) return fail_errno("pipe");
+  UniqueFd rd(p[0]), wr(p[1]);
+
+  clone_args args{};
+  args.exit_signal = SIGCHLD;
+  if (opts.cgroup_fd >= 0) {
+    args.flags = CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<__u64>(opts.cgroup_fd);
+  }
+  long pid = ::syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0) return fail_errno("cannot start " + opts.argv[0] + " in its cgroup (clone3)");
+  if (pid == 0) {
+    rd.reset();
+    // Undo reel's signal handling for the child.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::signal(SIGPIPE, SIG_DFL);
+    ::signal(SIGINT, SIG_DFL);
+    ::signal(SIGTERM, SIG_DFL);
+    ::execvpe(argv[0], argv.data(), envp.data());
+    int err = errno;
+    (void)!::write(wr.get(), &err, sizeof err);
+    ::_exit(127);
+  }
+  wr.reset();
+  int err = 0;
+  ssize_t n;
+  do {
+    n = ::read(rd.get(), &err, sizeof err);
+  } while (n < 0 && errno == EINTR);
+  if (n == sizeof err) {
+    ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
+    if (err == ENOENT) return fail(Error::msg("command not found: " + opts.argv[0], err));
+    return fail_errno("cannot execute " + opts.argv[0], err);
+  }
+  return static_cast<pid_t>(pid);
+}
+
+Result<int> wait_exit(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return fail_errno("waitpid");
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+}  // namespace reel

@@ -1,0 +1,76 @@
+#include "redirect/event_format.h"
+
+#include <time.h>
+
+#include <nlohmann/json.hpp>
+
+namespace reel {
+
+namespace {
+
+std::int64_t now_ns(clockid_t clock) {
+  timespec ts;
+  clock_gettime(clock, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+std::string wall_time(std::int64_t real_ns) {
+  time_t secs = real_ns / 1'000'000'000;
+  tm local;
+  localtime_r(&secs, &local);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%H:%M:%S", &local);
+  return fmt::format("{}.{:03}", buf, (real_ns / 1'000'000) % 1000);
+}
+
+}  // namespace
+
+EventPrinter::EventPrinter(bool json, std::FILE* out)
+    : json_(json), out_(out), mono_to_real_ns_(now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC)) {}
+
+std::string EventPrinter::format(const RedirectEvent& e) const {
+  std::int64_t real = static_cast<std::int64_t>(e.ts_ns) + mono_to_real_ns_;
+  const char* kind = e.kind == REEL_EV_ORIGDST ? "origdst" : "connect";
+  if (json_) {
+    nlohmann::json j = {{"time", real / 1e9},
+                        {"event", kind},
+                        {"pid", e.pid},
+                        {"comm", e.comm},
+                        {"proto", e.udp ? "udp" : "tcp"},
+                        {"original", e.original.to_string()},
+                        {"action", action_name(e.action)}};
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  return fmt::format("{}  {:>7} {:<16} {:<7} {} {:<40} {}", wall_time(real), e.pid, e.comm, kind,
+                     e.udp ? "udp" : "tcp", e.original.to_string(), action_name(e.action));
+}
+
+void EventPrinter::print(const RedirectEvent& e) {
+  std::fprintf(out_, "%s\n", format(e).c_str());
+  std::fflush(out_);
+}
+
+void print_summary(std::FILE* out, const RedirectCounters& c, const RelayStats* relay) {
+  std::fprintf(out, "\nreel redirect summary\n");
+  std::fprintf(out, "  %-28s %12llu\n", "connections seen", static_cast<unsigned long long>(c.seen));
+  for (int a = 0; a < REEL_ACT__COUNT; a++) {
+    if (c.by_action[a] == 0 && a != REEL_ACT_REDIRECTED) continue;
+    std::fprintf(out, "  %-28s %12llu\n", action_name(a),
+                 static_cast<unsigned long long>(c.by_action[a]));
+  }
+  if (relay) print_relay_summary(out, *relay);
+}
+
+void print_relay_summary(std::FILE* out, const RelayStats& s) {
+  std::fprintf(out, "  %-28s %12llu\n", "relay: accepted", static_cast<unsigned long long>(s.accepted));
+  std::fprintf(out, "  %-28s %12llu\n", "relay: upstream failed",
+               static_cast<unsigned long long>(s.upstream_failed));
+  std::fprintf(out, "  %-28s %12llu\n", "relay: no original dst",
+               static_cast<unsigned long long>(s.no_destination));
+  std::fprintf(out, "  %-28s %12llu\n", "relay: bytes app->upstream",
+               static_cast<unsigned long long>(s.bytes_up));
+  std::fprintf(out, "  %-28s %12llu\n", "relay: bytes upstream->app",
+               static_cast<unsigned long long>(s.bytes_down));
+}
+
+}  // namespace reel
