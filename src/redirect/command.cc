@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <memory>
@@ -173,6 +174,11 @@ Result<int> redirect(const RedirectOptions& o) {
 
   RelayStats rs{};
   if (proxy.relay) {
+    // The command has exited; let connections it closed finish their orderly shutdown with the
+    // upstream before the relay resets whatever is left.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (proxy.relay->stats().active > 0 && std::chrono::steady_clock::now() < deadline)
+      ::poll(nullptr, 0, 5);
     proxy.relay->stop();
     rs = proxy.relay->stats();
   }

@@ -223,6 +223,8 @@ Result<int> Redirector::poll_events(int timeout_ms,
   s_->on_event = &on_event;
   s_->handled = 0;
   int rc = ring_buffer__poll(s_->ring.get(), timeout_ms);
+  // The programs submit without waking us until a batch builds up, so drain on every timeout.
+  if (rc >= 0 || rc == -EINTR) rc = ring_buffer__consume(s_->ring.get());
   s_->on_event = nullptr;
   if (rc < 0 && rc != -EINTR) return fail_errno("reading redirect events", -rc);
   return s_->handled;

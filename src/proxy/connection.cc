@@ -1,0 +1,125 @@
+#include "proxy/connection.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+namespace reel {
+namespace {
+
+PumpTap pump_tap(const RelayTap& tap, bool tapped, ConnId id, Direction d) {
+  if (!tapped || !tap.data) return {};
+  return PumpTap{&tap.data, id, d};
+}
+
+constexpr std::uint32_t kReadable = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+constexpr std::uint32_t kWritable = EPOLLOUT | EPOLLHUP | EPOLLERR;
+
+}  // namespace
+
+void set_linger_zero(int fd) {
+  linger lg{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+}
+
+Connection::Connection(ConnId id, UniqueFd client, UniqueFd upstream, bool tapped,
+                       ConnContext ctx)
+    : id_(id),
+      client_(std::move(client)),
+      upstream_(std::move(upstream)),
+      tapped_(tapped),
+      ctx_(ctx),
+      up_(client_.get(), upstream_.get(), ctx.pipes, ctx.buffers,
+          pump_tap(ctx.tap, tapped, id, Direction::kClientToServer)),
+      down_(upstream_.get(), client_.get(), ctx.pipes, ctx.buffers,
+            pump_tap(ctx.tap, tapped, id, Direction::kServerToClient)) {}
+
+Connection::Outcome Connection::connected() {
+  state_ = State::kRelaying;
+  // The client may have sent (or closed) while we were connecting, and that edge is spent.
+  return run(true, true);
+}
+
+Connection::Outcome Connection::on_event(Side side, std::uint32_t events) {
+  switch (state_) {
+    case State::kClosed:
+      return Outcome::kClosed;
+    case State::kConnecting:
+      return on_connect_event(side, events);
+    case State::kRelaying:
+      break;
+  }
+  bool from_client = side == Side::kClient;
+  // Readable: the pump reading this socket. Writable: the pump writing it, if it has a backlog.
+  const Pump& writer = from_client ? down_ : up_;
+  bool run_reader = (events & kReadable) != 0;
+  bool run_writer = (events & kWritable) != 0 && writer.pending() > 0;
+  return from_client ? run(run_reader, run_writer) : run(run_writer, run_reader);
+}
+
+Connection::Outcome Connection::on_connect_event(Side side, std::uint32_t events) {
+  if (side == Side::kClient) {
+    // The application gave up (reset) before the upstream answered: don't keep the attempt alive.
+    if (events & (EPOLLHUP | EPOLLERR)) close(true);
+    return closed() ? Outcome::kClosed : Outcome::kOpen;
+  }
+  if (!(events & (EPOLLOUT | EPOLLHUP | EPOLLERR))) return Outcome::kOpen;
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (::getsockopt(upstream_.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+  if (err == 0) return connected();
+  spdlog::debug("relay: connection {}: upstream connect failed: {}", id_, std::strerror(err));
+  bump(ctx_.counters.upstream_failed);
+  close(true);
+  return Outcome::kClosed;
+}
+
+Connection::Outcome Connection::resume() {
+  if (state_ != State::kRelaying) return closed() ? Outcome::kClosed : Outcome::kOpen;
+  return run(more_up_, more_down_);
+}
+
+Connection::Outcome Connection::run(bool up, bool down) {
+  if (up) more_up_ = up_.run() == Pump::Run::kMore;
+  if (down) more_down_ = down_.run() == Pump::Run::kMore;
+  count_bytes();
+  return settle();
+}
+
+Connection::Outcome Connection::settle() {
+  using S = Pump::State;
+  if (up_.state() == S::kFailed || down_.state() == S::kFailed) {
+    int err = up_.state() == S::kFailed ? up_.error() : down_.error();
+    spdlog::debug("relay: connection {} reset: {}", id_, std::strerror(err));
+    close(true);
+    return Outcome::kClosed;
+  }
+  if (up_.state() == S::kDone && down_.state() == S::kDone) {
+    close(false);
+    return Outcome::kClosed;
+  }
+  return more_up_ || more_down_ ? Outcome::kMore : Outcome::kOpen;
+}
+
+void Connection::count_bytes() {
+  if (auto n = up_.take_moved()) bump(ctx_.counters.bytes_up, n);
+  if (auto n = down_.take_moved()) bump(ctx_.counters.bytes_down, n);
+}
+
+void Connection::close(bool reset) {
+  if (state_ == State::kClosed) return;
+  if (reset) {
+    set_linger_zero(client_.get());
+    set_linger_zero(upstream_.get());
+  }
+  client_.reset();
+  upstream_.reset();
+  state_ = State::kClosed;
+  if (tapped_ && ctx_.tap.close) ctx_.tap.close(id_, reset);
+}
+
+}  // namespace reel
