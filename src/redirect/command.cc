@@ -97,7 +97,16 @@ Result<Cgroup> target_cgroup(const RedirectOptions& o) {
   int given = !o.command.empty() + !o.cgroup.empty() + (o.pid != 0);
   if (given != 1) return fail_msg("give exactly one target: -- CMD ARGS..., --cgroup PATH or --pid PID");
   if (!o.cgroup.empty()) return Cgroup::open(o.cgroup);
-  if (o.pid != 0) return Cgroup::of_pid(o.pid);
+  if (o.pid != 0) {
+    Cgroup cg = REEL_TRY(Cgroup::of_pid(o.pid));
+    Cgroup root = REEL_TRY(Cgroup::root());
+    if (cg.id() == root.id())
+      return fail_msg("pid {} is in the root cgroup: redirecting it would redirect every process "
+                      "on this machine. Start it under reel (reel redirect ... -- CMD), or move it "
+                      "to a cgroup of its own and pass --cgroup PATH",
+                      o.pid);
+    return cg;
+  }
   return Cgroup::create_child(fmt::format("{}-redirect", ::getpid()));
 }
 

@@ -292,6 +292,19 @@ TEST_F(RedirectTest, DnsOverUdpIsSteeredAndRepliesLookLikeTheOriginalServer) {
   EXPECT_EQ(answered.load(), 2);
   EXPECT_EQ(got, "29 qr 127.0.0.53:53 | 29 127.0.0.53:53 127.0.0.53:53");
   EXPECT_EQ(redirector_->counters().by_action[REEL_ACT_DNS_REDIRECTED], 2u);
+
+  // DNS over TCP goes to the resolver too (not to the proxy), with its original answered.
+  auto tcp_resolver = listen_tcp("127.0.0.1", resolver.ep.port);
+  std::string tcp = run_in_cgroup(cg(), [&] {
+    auto f = connect_tcp(ep("127.0.0.53:53"));
+    return f ? peer_of(f->get())->to_string() : f.error().message;
+  });
+  EXPECT_EQ(tcp, "127.0.0.53:53");
+  auto conn = accept_within(tcp_resolver.fd.get(), 2s);
+  ASSERT_TRUE(conn) << "TCP/53 did not reach the resolver";
+  EXPECT_EQ(original_destination(conn.get()).value_or(Endpoint{}).to_string(), "127.0.0.53:53");
+  EXPECT_FALSE(accept_within(proxy4_.fd.get(), 100ms));
+  EXPECT_EQ(redirector_->counters().by_action[REEL_ACT_DNS_REDIRECTED], 3u);
 }
 
 TEST_F(RedirectTest, TenThousandShortConnectionsLeaveNoEntries) {
