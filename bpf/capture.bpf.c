@@ -1,0 +1,620 @@
+// SPDX-License-Identifier: GPL-2.0
+/* reel capture: the bytes a scoped set of processes reads and writes on TCP/UDP sockets.
+ *
+ * Every sys_enter_* stashes its arguments per thread; the matching sys_exit_* knows how many
+ * bytes moved and copies them (in CAP_CHUNK pieces, each with its byte position in the
+ * direction's stream) into one ring buffer. Whether an fd is a socket, and its addresses, come
+ * from a CO-RE walk of the task's fd table, cached per (tgid, fd). Everything out of scope
+ * returns at the first instruction that can tell. Every drop is counted.
+ */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "abi/capture.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
+#define S_IFMT_ 00170000
+#define S_IFSOCK_ 0140000
+#define EINPROGRESS_ 115
+#define MAX_IOV 64
+#define MAX_MMSG 4
+
+char LICENSE[] SEC("license") = "GPL";
+
+enum { SCOPE_CGROUP = 1, SCOPE_TGID = 2 };
+enum { KIND_SOCKET = 1, KIND_OTHER = 2 };
+
+/* What a stashed syscall was. */
+enum {
+  CALL_READ = 1, CALL_WRITE, CALL_READV, CALL_WRITEV, CALL_RECVFROM, CALL_SENDTO, CALL_RECVMSG, CALL_SENDMSG,
+  CALL_RECVMMSG, CALL_SENDMMSG, CALL_SENDFILE, CALL_ACCEPT, CALL_CONNECT,
+};
+
+const volatile __u32 scope_mode = SCOPE_CGROUP;
+const volatile __u64 max_bytes_per_call = 65536; /* beyond this, a length-only event */
+const volatile __u64 wakeup_bytes = 1 << 20;     /* wake the reader once this much is pending */
+
+struct conn_key {
+  u32 tgid;
+  u32 fd;
+};
+
+struct conn_val {
+  u64 gen;
+  u64 egress;  /* bytes written so far: the next egress position */
+  u64 ingress;
+  u8 kind;
+  u8 role;
+  u16 family;
+  u16 protocol;
+  u16 pad;
+};
+
+struct stash {
+  u64 args[5];
+  u32 op;
+  u32 pad;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 256);
+  __type(key, u64);
+  __type(value, u8);
+} scope_cgroups SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 16384);
+  __type(key, u32);
+  __type(value, u8);
+} scope_tgids SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 65536);
+  __type(key, struct conn_key);
+  __type(value, struct conn_val);
+} conns SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 16384);
+  __type(key, u32);
+  __type(value, struct stash);
+} stashes SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, u32);
+  __type(value, struct cap_data_event);
+} scratch SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, CAP_CNT__COUNT);
+  __type(key, u32);
+  __type(value, u64);
+} counters SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 8 << 20); /* user space may resize before load */
+} events SEC(".maps");
+
+__u64 next_gen = 1;
+
+static __always_inline void count(u32 which, u64 n) {
+  u64 *c = bpf_map_lookup_elem(&counters, &which);
+  if (c) *c += n;
+}
+
+static __always_inline bool in_scope(void) {
+  if (scope_mode == SCOPE_CGROUP) {
+    u64 id = bpf_get_current_cgroup_id();
+    return bpf_map_lookup_elem(&scope_cgroups, &id) != NULL;
+  }
+  u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  return bpf_map_lookup_elem(&scope_tgids, &tgid) != NULL;
+}
+
+/* Never wake the reader per event: it drains on a short timer, and is woken only when a burst
+ * threatens to fill the ring. */
+static __always_inline long submit(void *data, u64 size) {
+  u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+                                                                             : BPF_RB_NO_WAKEUP;
+  long err = bpf_ringbuf_output(&events, data, size, flags);
+  count(err ? CAP_CNT_LOST : CAP_CNT_EVENTS, 1);
+  return err;
+}
+
+static __always_inline void fill_hdr(struct cap_hdr *h, u8 type, u32 fd, u64 gen) {
+  u64 id = bpf_get_current_pid_tgid();
+  h->type = type;
+  h->dir = 0;
+  h->flags = 0;
+  h->role = 0;
+  h->tgid = id >> 32;
+  h->tid = (u32)id;
+  h->fd = fd;
+  h->gen = gen;
+  h->ts_ns = bpf_ktime_get_ns();
+}
+
+static __always_inline struct sock *sock_of_fd(u32 fd) {
+  struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+  struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+  if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds)) return NULL;
+  struct file **fds = BPF_CORE_READ(fdt, fd);
+  struct file *f = NULL;
+  bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+  if (!f) return NULL;
+  umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+  if ((mode & S_IFMT_) != S_IFSOCK_) return NULL;
+  struct socket *sock = BPF_CORE_READ(f, private_data);
+  return sock ? BPF_CORE_READ(sock, sk) : NULL;
+}
+
+static __always_inline void addr_v4(struct cap_addr *a, u32 ip_be, u16 port) {
+  __builtin_memset(a->ip, 0, 10);
+  a->ip[10] = 0xff;
+  a->ip[11] = 0xff;
+  __builtin_memcpy(a->ip + 12, &ip_be, 4);
+  a->port = port;
+}
+
+static __always_inline void fill_addrs(struct cap_open_event *e, struct sock *sk, u16 family) {
+  u16 lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+  u16 rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+  if (family == AF_INET) {
+    addr_v4(&e->local, BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr), lport);
+    addr_v4(&e->remote, BPF_CORE_READ(sk, __sk_common.skc_daddr), rport);
+  } else {
+    BPF_CORE_READ_INTO(&e->local.ip, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+    BPF_CORE_READ_INTO(&e->remote.ip, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+    e->local.port = lport;
+    e->remote.port = rport;
+  }
+}
+
+/* The connection for (tgid, fd): from the cache, or classified now (and announced). */
+static __always_inline struct conn_val *conn_of(u32 fd, u8 role, bool fresh) {
+  struct conn_key key = {.tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd};
+  if (!fresh) {
+    struct conn_val *v = bpf_map_lookup_elem(&conns, &key);
+    if (v) return v->kind == KIND_SOCKET ? v : NULL;
+  }
+  struct conn_val nv = {};
+  struct sock *sk = sock_of_fd(fd);
+  u16 family = sk ? BPF_CORE_READ(sk, __sk_common.skc_family) : 0;
+  u16 protocol = sk ? BPF_CORE_READ(sk, sk_protocol) : 0;
+  if (!sk || (family != AF_INET && family != AF_INET6) ||
+      (protocol != IPPROTO_TCP_ && protocol != IPPROTO_UDP_)) {
+    nv.kind = KIND_OTHER;
+    bpf_map_update_elem(&conns, &key, &nv, BPF_ANY);
+    count(CAP_CNT_NOT_SOCKET, 1);
+    return NULL;
+  }
+  nv.kind = KIND_SOCKET;
+  nv.role = role;
+  nv.family = family;
+  nv.protocol = protocol;
+  nv.gen = __sync_fetch_and_add(&next_gen, 1);
+  if (bpf_map_update_elem(&conns, &key, &nv, BPF_ANY)) return NULL;
+
+  u32 zero = 0;
+  struct cap_data_event *buf = bpf_map_lookup_elem(&scratch, &zero);
+  if (buf) {
+    struct cap_open_event *e = (struct cap_open_event *)buf;
+    fill_hdr(&e->h, CAP_EV_OPEN, fd, nv.gen);
+    e->h.role = role;
+    fill_addrs(e, sk, family);
+    e->family = family;
+    e->protocol = protocol;
+    e->pad = 0;
+    bpf_get_current_comm(e->comm, sizeof(e->comm));
+    submit(e, sizeof(*e));
+  }
+  return bpf_map_lookup_elem(&conns, &key);
+}
+
+/* --- copying bytes out ------------------------------------------------------------------ */
+
+struct emit_ctx {
+  const struct iovec *iov; /* user pointer; NULL for one flat buffer */
+  u64 iovcnt;
+  u64 iov_idx;
+  const u8 *base;
+  u64 left_in_iov;
+  u64 remaining; /* bytes still to copy */
+  u64 pos;
+  u32 fd;
+  u8 dir;
+  u8 flags;
+  u64 gen;
+  struct cap_addr peer;
+};
+
+/* The loop state lives in a map, not on the stack: the verifier then sees unknown values instead
+ * of exact ones and bpf_loop's callback converges in a few states instead of millions. */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, u32);
+  __type(value, struct emit_ctx);
+} emit_state SEC(".maps");
+
+static long emit_chunk(u32 index, void *unused) {
+  u32 zero = 0;
+  struct emit_ctx *c = bpf_map_lookup_elem(&emit_state, &zero);
+  if (!c || c->remaining == 0) return 1;
+  if (c->left_in_iov == 0) {
+    if (!c->iov || c->iov_idx >= c->iovcnt || c->iov_idx >= MAX_IOV) return 1;
+    struct iovec v = {};
+    if (bpf_probe_read_user(&v, sizeof(v), &c->iov[c->iov_idx])) return 1;
+    c->iov_idx++;
+    c->base = v.iov_base;
+    c->left_in_iov = v.iov_len;
+    return 0;
+  }
+  struct cap_data_event *e = bpf_map_lookup_elem(&scratch, &zero);
+  if (!e) return 1;
+  u64 n = c->left_in_iov < c->remaining ? c->left_in_iov : c->remaining;
+  if (n > CAP_CHUNK) n = CAP_CHUNK;
+  fill_hdr(&e->h, CAP_EV_DATA, c->fd, c->gen);
+  e->h.dir = c->dir;
+  e->h.flags = c->flags;
+  e->pos = c->pos;
+  e->len = n;
+  e->copied = n;
+  e->peer = c->peer;
+  u64 size = n;
+  asm volatile("%[size] &= 0x3fff" : [size] "+r"(size)); /* keep the verifier's bound: <= 2*CHUNK */
+  if (size > CAP_CHUNK) size = CAP_CHUNK;
+  if (bpf_probe_read_user(e->data, size, c->base)) {
+    e->h.flags |= CAP_F_TRUNCATED | CAP_F_LENGTH_ONLY;
+    e->copied = 0;
+    size = 0;
+  }
+  if (submit(e, offsetof(struct cap_data_event, data) + size)) count(CAP_CNT_LOST_BYTES, n);
+  c->base += n;
+  c->left_in_iov -= n;
+  c->remaining -= n;
+  c->pos += n;
+  return 0;
+}
+
+static __always_inline void emit_gap(struct emit_ctx *c, u64 pos, u64 len) {
+  u32 zero = 0;
+  struct cap_data_event *e = bpf_map_lookup_elem(&scratch, &zero);
+  if (!e) return;
+  fill_hdr(&e->h, CAP_EV_DATA, c->fd, c->gen);
+  e->h.dir = c->dir;
+  e->h.flags = c->flags | CAP_F_LENGTH_ONLY;
+  e->pos = pos;
+  e->len = len > 0xffffffffULL ? 0xffffffff : len;
+  e->copied = 0;
+  e->peer = c->peer;
+  submit(e, offsetof(struct cap_data_event, data));
+}
+
+/* Sends `total` bytes that moved through `iov` (or the flat buffer `base`) on conn `v`. */
+static __always_inline void emit_bytes(struct conn_val *v, u32 fd, u8 dir, u8 flags,
+                                       const struct iovec *iov, u64 iovcnt, const void *base,
+                                       u64 total, const struct cap_addr *peer) {
+  if (total == 0) return;
+  u64 *counter = dir == CAP_DIR_EGRESS ? &v->egress : &v->ingress;
+  u64 pos = __sync_fetch_and_add(counter, total);
+  u32 zero = 0;
+  struct emit_ctx *c = bpf_map_lookup_elem(&emit_state, &zero);
+  if (!c) return;
+  u64 copy = total < max_bytes_per_call ? total : max_bytes_per_call;
+  c->iov = iov;
+  c->iovcnt = iovcnt;
+  c->iov_idx = 0;
+  c->base = base;
+  c->left_in_iov = iov ? 0 : total;
+  c->remaining = copy;
+  c->pos = pos;
+  c->fd = fd;
+  c->dir = dir;
+  c->flags = flags;
+  c->gen = v->gen;
+  if (peer)
+    c->peer = *peer;
+  else
+    __builtin_memset(&c->peer, 0, sizeof(c->peer));
+  u32 loops = copy / CAP_CHUNK + 2 + (iov ? (iovcnt < MAX_IOV ? iovcnt : MAX_IOV) : 0);
+  bpf_loop(loops, emit_chunk, NULL, 0);
+  copy -= c->remaining; /* iovecs that ended early leave the rest as a gap too */
+  if (total > copy) {
+    count(CAP_CNT_CAPPED_BYTES, total - copy);
+    emit_gap(c, pos + copy, total - copy);
+  }
+}
+
+/* A sockaddr from user memory (datagram peers). */
+static __always_inline void read_peer(struct cap_addr *out, const void *uaddr) {
+  __builtin_memset(out, 0, sizeof(*out));
+  if (!uaddr) return;
+  u16 family = 0;
+  bpf_probe_read_user(&family, sizeof(family), uaddr);
+  if (family == AF_INET) {
+    struct sockaddr_in sin = {};
+    bpf_probe_read_user(&sin, sizeof(sin), uaddr);
+    addr_v4(out, sin.sin_addr.s_addr, bpf_ntohs(sin.sin_port));
+  } else if (family == AF_INET6) {
+    struct sockaddr_in6 sin6 = {};
+    bpf_probe_read_user(&sin6, sizeof(sin6), uaddr);
+    __builtin_memcpy(out->ip, &sin6.sin6_addr, 16);
+    out->port = bpf_ntohs(sin6.sin6_port);
+  }
+}
+
+/* --- syscall entry: stash --------------------------------------------------------------- */
+
+struct sys_enter_ctx {
+  u64 common;
+  s32 nr;
+  u32 pad;
+  u64 args[6];
+};
+
+struct sys_exit_ctx {
+  u64 common;
+  s32 nr;
+  u32 pad;
+  s64 ret;
+};
+
+/* Reads only the `nargs` arguments the syscall has: the kernel refuses to attach a program that
+ * reads past the end of its tracepoint's record. `nargs` is a constant after inlining. */
+static __always_inline int stash(struct sys_enter_ctx *ctx, u32 op, int nargs) {
+  if (!in_scope()) return 0;
+  if (op != CALL_ACCEPT) {
+    /* Known non-sockets stop here, before any copying. */
+    struct conn_key key = {.tgid = bpf_get_current_pid_tgid() >> 32, .fd = (u32)ctx->args[0]};
+    struct conn_val *v = bpf_map_lookup_elem(&conns, &key);
+    if (v && v->kind == KIND_OTHER && op != CALL_CONNECT) return 0;
+  }
+  struct stash s = {.op = op};
+  s.args[0] = ctx->args[0]; /* not a loop: the verifier forbids a moving ctx pointer */
+  if (nargs > 1) s.args[1] = ctx->args[1];
+  if (nargs > 2) s.args[2] = ctx->args[2];
+  if (nargs > 3) s.args[3] = ctx->args[3];
+  if (nargs > 4) s.args[4] = ctx->args[4];
+  u32 tid = (u32)bpf_get_current_pid_tgid();
+  bpf_map_update_elem(&stashes, &tid, &s, BPF_ANY);
+  return 0;
+}
+
+#define ENTER(name, op, nargs)                                        \
+  SEC("tracepoint/syscalls/sys_enter_" #name)                         \
+  int on_enter_##name(struct sys_enter_ctx *ctx) { return stash(ctx, op, nargs); }
+
+ENTER(read, CALL_READ, 3)
+ENTER(write, CALL_WRITE, 3)
+ENTER(readv, CALL_READV, 3)
+ENTER(writev, CALL_WRITEV, 3)
+ENTER(recvfrom, CALL_RECVFROM, 5)
+ENTER(sendto, CALL_SENDTO, 5)
+ENTER(recvmsg, CALL_RECVMSG, 3)
+ENTER(sendmsg, CALL_SENDMSG, 3)
+ENTER(recvmmsg, CALL_RECVMMSG, 4)
+ENTER(sendmmsg, CALL_SENDMMSG, 4)
+ENTER(sendfile64, CALL_SENDFILE, 4)
+ENTER(accept, CALL_ACCEPT, 3)
+ENTER(accept4, CALL_ACCEPT, 4)
+ENTER(connect, CALL_CONNECT, 3)
+
+/* --- syscall exit: the work -------------------------------------------------------------- */
+
+static __always_inline struct stash *take_stash(u32 op) {
+  u32 tid = (u32)bpf_get_current_pid_tgid();
+  struct stash *s = bpf_map_lookup_elem(&stashes, &tid);
+  if (!s || s->op != op) {
+    if (in_scope()) count(CAP_CNT_STASH_MISS, 1);
+    return NULL;
+  }
+  return s;
+}
+
+static __always_inline void drop_stash(void) {
+  u32 tid = (u32)bpf_get_current_pid_tgid();
+  bpf_map_delete_elem(&stashes, &tid);
+}
+
+static __always_inline u8 dir_of(u32 op) {
+  return (op == CALL_WRITE || op == CALL_WRITEV || op == CALL_SENDTO || op == CALL_SENDMSG ||
+          op == CALL_SENDMMSG || op == CALL_SENDFILE)
+             ? CAP_DIR_EGRESS
+             : CAP_DIR_INGRESS;
+}
+
+/* read/write/recvfrom/sendto: one flat buffer in args[1]. */
+static __always_inline int exit_flat(struct sys_exit_ctx *ctx, u32 op) {
+  struct stash *s = take_stash(op);
+  if (!s) return 0;
+  struct stash st = *s;
+  drop_stash();
+  if (ctx->ret <= 0) return 0;
+  u32 fd = (u32)st.args[0];
+  struct conn_val *v = conn_of(fd, CAP_ROLE_UNKNOWN, false);
+  if (!v) return 0;
+  struct cap_addr peer = {};
+  u8 flags = 0;
+  if (v->protocol == IPPROTO_UDP_) {
+    flags = CAP_F_DATAGRAM;
+    if (op == CALL_SENDTO || op == CALL_RECVFROM) read_peer(&peer, (const void *)st.args[4]);
+  }
+  emit_bytes(v, fd, dir_of(op), flags, NULL, 0, (const void *)st.args[1], (u64)ctx->ret, &peer);
+  return 0;
+}
+
+/* readv/writev: iovec array in args[1], count in args[2]. */
+static __always_inline int exit_vec(struct sys_exit_ctx *ctx, u32 op) {
+  struct stash *s = take_stash(op);
+  if (!s) return 0;
+  struct stash st = *s;
+  drop_stash();
+  if (ctx->ret <= 0) return 0;
+  u32 fd = (u32)st.args[0];
+  struct conn_val *v = conn_of(fd, CAP_ROLE_UNKNOWN, false);
+  if (!v) return 0;
+  u8 flags = v->protocol == IPPROTO_UDP_ ? CAP_F_DATAGRAM : 0;
+  emit_bytes(v, fd, dir_of(op), flags, (const struct iovec *)st.args[1], st.args[2], NULL,
+             (u64)ctx->ret, NULL);
+  return 0;
+}
+
+/* One struct user_msghdr at `umsg` that moved `len` bytes. */
+static __always_inline void emit_msghdr(struct conn_val *v, u32 fd, u8 dir, const void *umsg,
+                                        u64 len) {
+  struct user_msghdr m = {};
+  if (bpf_probe_read_user(&m, sizeof(m), umsg)) return;
+  struct cap_addr peer = {};
+  u8 flags = 0;
+  if (v->protocol == IPPROTO_UDP_) {
+    flags = CAP_F_DATAGRAM;
+    read_peer(&peer, m.msg_name);
+  }
+  emit_bytes(v, fd, dir, flags, (const struct iovec *)m.msg_iov, m.msg_iovlen, NULL, len, &peer);
+}
+
+static __always_inline int exit_msg(struct sys_exit_ctx *ctx, u32 op) {
+  struct stash *s = take_stash(op);
+  if (!s) return 0;
+  struct stash st = *s;
+  drop_stash();
+  if (ctx->ret <= 0) return 0;
+  u32 fd = (u32)st.args[0];
+  struct conn_val *v = conn_of(fd, CAP_ROLE_UNKNOWN, false);
+  if (!v) return 0;
+  emit_msghdr(v, fd, dir_of(op), (const void *)st.args[1], (u64)ctx->ret);
+  return 0;
+}
+
+/* recvmmsg/sendmmsg: ret is the number of messages; each carries its own msg_len. */
+static __always_inline int exit_mmsg(struct sys_exit_ctx *ctx, u32 op) {
+  struct stash *s = take_stash(op);
+  if (!s) return 0;
+  struct stash st = *s;
+  drop_stash();
+  if (ctx->ret <= 0) return 0;
+  u32 fd = (u32)st.args[0];
+  struct conn_val *v = conn_of(fd, CAP_ROLE_UNKNOWN, false);
+  if (!v) return 0;
+  struct mmsghdr *msgs = (struct mmsghdr *)st.args[1];
+  for (int i = 0; i < MAX_MMSG; i++) {
+    if (i >= ctx->ret) break;
+    unsigned int len = 0;
+    bpf_probe_read_user(&len, sizeof(len), &msgs[i].msg_len);
+    emit_msghdr(v, fd, dir_of(op), &msgs[i].msg_hdr, len);
+  }
+  return 0;
+}
+
+/* sendfile: the bytes come from a file; their count is known, their content is not. */
+static __always_inline int exit_sendfile(struct sys_exit_ctx *ctx) {
+  struct stash *s = take_stash(CALL_SENDFILE);
+  if (!s) return 0;
+  struct stash st = *s;
+  drop_stash();
+  if (ctx->ret <= 0) return 0;
+  u32 fd = (u32)st.args[0];
+  struct conn_val *v = conn_of(fd, CAP_ROLE_UNKNOWN, false);
+  if (!v) return 0;
+  u64 pos = __sync_fetch_and_add(&v->egress, (u64)ctx->ret);
+  struct emit_ctx c = {.fd = fd, .dir = CAP_DIR_EGRESS, .flags = CAP_F_SENDFILE, .gen = v->gen};
+  emit_gap(&c, pos, (u64)ctx->ret);
+  return 0;
+}
+
+static __always_inline int exit_accept(struct sys_exit_ctx *ctx) {
+  struct stash *s = take_stash(CALL_ACCEPT);
+  if (!s) return 0;
+  drop_stash();
+  if (ctx->ret < 0) return 0;
+  conn_of((u32)ctx->ret, CAP_ROLE_SERVER, true);
+  return 0;
+}
+
+static __always_inline int exit_connect(struct sys_exit_ctx *ctx) {
+  struct stash *s = take_stash(CALL_CONNECT);
+  if (!s) return 0;
+  struct stash st = *s;
+  drop_stash();
+  if (ctx->ret != 0 && ctx->ret != -EINPROGRESS_) return 0;
+  conn_of((u32)st.args[0], CAP_ROLE_CLIENT, true);
+  return 0;
+}
+
+#define EXIT(name, body)                                \
+  SEC("tracepoint/syscalls/sys_exit_" #name)            \
+  int on_exit_##name(struct sys_exit_ctx *ctx) { return body; }
+
+EXIT(read, exit_flat(ctx, CALL_READ))
+EXIT(write, exit_flat(ctx, CALL_WRITE))
+EXIT(recvfrom, exit_flat(ctx, CALL_RECVFROM))
+EXIT(sendto, exit_flat(ctx, CALL_SENDTO))
+EXIT(readv, exit_vec(ctx, CALL_READV))
+EXIT(writev, exit_vec(ctx, CALL_WRITEV))
+EXIT(recvmsg, exit_msg(ctx, CALL_RECVMSG))
+EXIT(sendmsg, exit_msg(ctx, CALL_SENDMSG))
+EXIT(recvmmsg, exit_mmsg(ctx, CALL_RECVMMSG))
+EXIT(sendmmsg, exit_mmsg(ctx, CALL_SENDMMSG))
+EXIT(sendfile64, exit_sendfile(ctx))
+EXIT(accept, exit_accept(ctx))
+EXIT(accept4, exit_accept(ctx))
+EXIT(connect, exit_connect(ctx))
+
+/* close(): announce the totals and forget the fd (at entry: the fd is gone after). */
+SEC("tracepoint/syscalls/sys_enter_close")
+int on_enter_close(struct sys_enter_ctx *ctx) {
+  if (!in_scope()) return 0;
+  struct conn_key key = {.tgid = bpf_get_current_pid_tgid() >> 32, .fd = (u32)ctx->args[0]};
+  struct conn_val *v = bpf_map_lookup_elem(&conns, &key);
+  if (!v) return 0;
+  if (v->kind == KIND_SOCKET) {
+    struct cap_close_event e = {};
+    fill_hdr(&e.h, CAP_EV_CLOSE, key.fd, v->gen);
+    e.bytes_egress = v->egress;
+    e.bytes_ingress = v->ingress;
+    submit(&e, sizeof(e));
+  }
+  bpf_map_delete_elem(&conns, &key);
+  return 0;
+}
+
+/* Children of a traced process are traced (tgid scope; cgroup scope follows by itself). */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child) {
+  if (scope_mode != SCOPE_TGID) return 0;
+  u32 ptgid = parent->tgid;
+  if (!bpf_map_lookup_elem(&scope_tgids, &ptgid)) return 0;
+  u32 ctgid = child->tgid;
+  u8 one = 1;
+  bpf_map_update_elem(&scope_tgids, &ctgid, &one, BPF_ANY);
+  return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *task) {
+  if (task->pid != task->tgid || !in_scope()) return 0;
+  struct cap_exit_event e = {};
+  fill_hdr(&e.h, CAP_EV_EXIT, 0, 0);
+  submit(&e, sizeof(e));
+  if (scope_mode == SCOPE_TGID) {
+    u32 tgid = task->tgid;
+    bpf_map_delete_elem(&scope_tgids, &tgid);
+  }
+  return 0;
+}
