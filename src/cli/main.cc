@@ -6,6 +6,7 @@
 
 #include "doctor/doctor.h"
 #include "redirect/command.h"
+#include "trace/command.h"
 
 namespace {
 
@@ -56,6 +57,24 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   relay->add_option("--threads", relay_opts.threads, "worker threads (default: one per CPU)");
 
+  reel::trace::TraceOptions to;
+  auto* trace = app.add_subcommand("trace", "live L7 view of a process: HTTP, PostgreSQL, Redis, MySQL, DNS");
+  trace->add_option("--pid", to.pid, "trace PID and its children");
+  trace->add_option("--cgroup", to.cgroup, "trace every process in a cgroup v2 directory");
+  trace->add_option("--protocol", to.filter.protocols, "only these: http,pgsql,redis,mysql,dns");
+  trace->add_option("--method", to.filter.method, "only this method or command (GET, SET, Query, ...)");
+  trace->add_option("--path", to.filter.path, "only targets (path, statement, key) matching this regex");
+  trace->add_option("--status", to.filter.status, "only these statuses, e.g. 5xx or 404,500");
+  trace->add_option("--host", to.filter.host, "only this Host header or server address");
+  trace->add_option("--min-latency", to.filter.min_latency, "only exchanges slower than this, e.g. 10ms");
+  trace->add_option("--max-body", to.max_body, "body bytes kept per message (default 64k)");
+  trace->add_option("--format", to.format, "pretty (default), json (one object per line) or har");
+  trace->add_option("-o,--output", to.output, "write exchanges to FILE instead of stdout");
+  trace->add_option("--duration", to.duration, "stop after this long, e.g. 30s");
+  trace->add_option("--count", to.count, "stop after N exchanges");
+  trace->add_flag("--verbose-bodies,-b", to.verbose, "show headers and bodies (pretty format)");
+  trace->footer("Target: -- CMD ARGS... (start CMD and trace it), --pid PID or --cgroup PATH.");
+
   bool doctor_json = false;
   auto* doctor = app.add_subcommand("doctor", "check what reel can do on this machine");
   doctor->add_flag("--json", doctor_json, "print the checks as JSON");
@@ -71,10 +90,12 @@ int main(int argc, char** argv) {
     }
   CLI11_PARSE(app, front, argv);
   ro.command = command;
+  to.command = command;
   setup_logging(verbose);
 
   if (*redirect) return reel::run_redirect(ro);
   if (*relay) return reel::run_relay(relay_opts);
+  if (*trace) return reel::trace::run_trace(to);
   if (*doctor) return reel::run_doctor(doctor_json);
   return 2;
 }

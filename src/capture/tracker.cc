@@ -1,0 +1,201 @@
+#include "capture/tracker.h"
+
+#include <algorithm>
+
+#include "capture/stream_buffer.h"
+#include "kernel/proc_net.h"
+#include "protocols/decoder.h"
+#include "protocols/infer.h"
+
+namespace reel::capture {
+
+namespace {
+
+using protocols::MessageType;
+using protocols::Protocol;
+
+// Bytes of unrecognised traffic after which a connection is shown as raw exchanges.
+constexpr std::size_t kInferLimit = 1024;
+
+bool listening_from_proc(const Endpoint& local) {
+  return find_listener_inode(local).has_value();
+}
+
+}  // namespace
+
+struct Tracker::Connection {
+  ConnectionInfo info;
+  StreamBuffer egress, ingress;  // written / read by the traced process
+  std::unique_ptr<protocols::Decoder> decoder;
+  std::uint64_t last_ns = 0;
+  bool gave_up_inference = false;
+
+  StreamBuffer& side(MessageType t) {
+    bool egress_is_request = !info.server;
+    return (t == MessageType::kRequest) == egress_is_request ? egress : ingress;
+  }
+};
+
+Tracker::Tracker(TrackerOptions options) : options_(std::move(options)) {
+  if (!options_.is_listening) options_.is_listening = listening_from_proc;
+}
+Tracker::~Tracker() = default;
+
+void Tracker::on_event(const Event& event, std::vector<TracedExchange>& out) {
+  if (auto* o = std::get_if<OpenEvent>(&event)) return on_open(*o);
+  if (auto* d = std::get_if<DataEvent>(&event)) return on_data(*d, out);
+  if (auto* c = std::get_if<CloseEvent>(&event)) return close(c->key, c->ts_ns, out);
+  if (auto* x = std::get_if<ExitEvent>(&event)) {
+    // The process is gone, and with it every fd it had: flush its connections.
+    std::vector<ConnKey> gone;
+    for (auto& [k, c] : conns_)
+      if (k.tgid == x->tgid) gone.push_back(k);
+    for (auto& k : gone) close(k, x->ts_ns, out);
+  }
+}
+
+void Tracker::on_open(const OpenEvent& e) {
+  auto c = std::make_unique<Connection>();
+  c->info = ConnectionInfo{e.key, e.comm, e.local, e.remote, e.role == CAP_ROLE_SERVER, e.udp};
+  if (e.role == CAP_ROLE_UNKNOWN) c->info.server = !e.udp && options_.is_listening(e.local);
+  c->last_ns = e.ts_ns;
+  conns_[e.key] = std::move(c);
+  stats_.connections++;
+}
+
+void Tracker::on_data(const DataEvent& e, std::vector<TracedExchange>& out) {
+  auto it = conns_.find(e.key);
+  if (it == conns_.end()) {
+    stats_.orphan_events++;
+    return;
+  }
+  Connection& c = *it->second;
+  c.last_ns = e.ts_ns;
+  stats_.bytes += e.len;
+  if (c.info.udp) return on_datagram(c, e, out);
+  StreamBuffer& buf = e.dir == CAP_DIR_EGRESS ? c.egress : c.ingress;
+  if (e.bytes.empty())
+    buf.add_lost(e.pos, e.len, e.ts_ns);
+  else
+    buf.add(e.pos, e.bytes, e.ts_ns);
+  if (e.bytes.size() < e.len && !e.bytes.empty())
+    buf.add_lost(e.pos + e.bytes.size(), e.len - e.bytes.size(), e.ts_ns);
+  drive(c, out);
+}
+
+namespace {
+
+// Picks the decoder once the first bytes tell the protocol (or clearly never will).
+std::unique_ptr<protocols::Decoder> infer(Tracker::Connection& c, const protocols::Limits& limits,
+                                          StreamBuffer& req, StreamBuffer& resp) {
+  Protocol p = Protocol::kUnknown;
+  if (!req.readable().empty()) p = protocols::infer_protocol(req.readable(), MessageType::kRequest, c.info.udp);
+  if (p == Protocol::kUnknown && !resp.readable().empty())
+    p = protocols::infer_protocol(resp.readable(), MessageType::kResponse, c.info.udp);
+  bool enough = req.readable().size() >= kInferLimit || resp.readable().size() >= kInferLimit ||
+                (!req.readable().empty() && !resp.readable().empty());
+  if (p == Protocol::kUnknown && !enough) return nullptr;
+  protocols::DecoderOptions o;
+  o.limits = limits;
+  o.datagrams = c.info.udp;
+  return protocols::make_decoder(p, o);
+}
+
+}  // namespace
+
+// A datagram is a whole message: it goes to the decoder as it is, never joined with the next.
+void Tracker::on_datagram(Connection& c, const DataEvent& e, std::vector<TracedExchange>& out) {
+  bool request = (e.dir == CAP_DIR_EGRESS) != c.info.server;
+  MessageType t = request ? MessageType::kRequest : MessageType::kResponse;
+  if (e.bytes.size() < e.len) {
+    stats_.bytes_lost += e.len - e.bytes.size();
+    return;  // a cut datagram cannot be parsed
+  }
+  if (!c.decoder) {
+    protocols::DecoderOptions o;
+    o.limits = options_.limits;
+    o.datagrams = true;
+    c.decoder = protocols::make_decoder(protocols::infer_protocol(e.bytes, t, true), o);
+  }
+  c.decoder->feed(t, e.bytes, [&](std::size_t) { return e.ts_ns; });
+  collect(c, false, out);
+}
+
+void Tracker::drive(Connection& c, std::vector<TracedExchange>& out) {
+  StreamBuffer& req = c.side(MessageType::kRequest);
+  StreamBuffer& resp = c.side(MessageType::kResponse);
+  if (!c.decoder) {
+    // Holes before the first bytes (reel attached mid-stream) are not the protocol's business.
+    for (StreamBuffer* b : {&req, &resp})
+      if (b->gap().kind == GapKind::kLost) b->skip_gap();
+    c.decoder = infer(c, options_.limits, req, resp);
+    if (!c.decoder) return;
+    (void)req.take_loss();
+    (void)resp.take_loss();
+  }
+  for (MessageType t : {MessageType::kRequest, MessageType::kResponse}) {
+    StreamBuffer& b = c.side(t);
+    for (;;) {
+      if (b.gap().kind == GapKind::kLost) b.skip_gap();
+      if (auto lost = b.take_loss()) {
+        stats_.bytes_lost += lost;
+        c.decoder->on_gap(t, lost);
+      }
+      auto data = b.readable();
+      if (data.empty()) break;
+      std::uint64_t base = b.position();
+      std::size_t n = c.decoder->feed(t, data, [&](std::size_t off) { return b.time_at(base + off); });
+      if (n == 0) break;
+      b.consume(n);
+    }
+  }
+  collect(c, false, out);
+}
+
+void Tracker::collect(Connection& c, bool flush, std::vector<TracedExchange>& out) {
+  if (!c.decoder) return;
+  std::vector<protocols::Exchange> done;
+  c.decoder->take_exchanges(done, flush);
+  for (auto& ex : done) {
+    stats_.exchanges++;
+    stats_.by_protocol[static_cast<int>(ex.protocol) & 7]++;
+    out.push_back({c.info, std::move(ex)});
+  }
+}
+
+void Tracker::close(const ConnKey& key, std::uint64_t ts_ns, std::vector<TracedExchange>& out) {
+  auto it = conns_.find(key);
+  if (it == conns_.end()) return;
+  Connection& c = *it->second;
+  if (!c.decoder) {
+    // Too little traffic to recognise: show it raw rather than drop it.
+    protocols::DecoderOptions o;
+    o.limits = options_.limits;
+    o.datagrams = c.info.udp;
+    if (!c.egress.readable().empty() || !c.ingress.readable().empty())
+      c.decoder = protocols::make_decoder(Protocol::kUnknown, o);
+    if (c.decoder) drive(c, out);
+  }
+  if (c.decoder) {
+    c.decoder->on_close(MessageType::kRequest, ts_ns);
+    c.decoder->on_close(MessageType::kResponse, ts_ns);
+    stats_.invalid_frames += c.decoder->stats().invalid;
+    collect(c, true, out);
+  }
+  conns_.erase(it);
+}
+
+void Tracker::expire_idle(std::uint64_t now_ns, std::vector<TracedExchange>& out) {
+  std::vector<ConnKey> idle;
+  for (auto& [k, c] : conns_)
+    if (now_ns > c->last_ns && now_ns - c->last_ns > options_.idle_ns) idle.push_back(k);
+  for (auto& k : idle) close(k, now_ns, out);
+}
+
+void Tracker::flush_all(std::vector<TracedExchange>& out) {
+  std::vector<ConnKey> all;
+  for (auto& [k, c] : conns_) all.push_back(k);
+  for (auto& k : all) close(k, conns_[k]->last_ns, out);
+}
+
+}  // namespace reel::capture

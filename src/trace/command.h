@@ -1,0 +1,31 @@
+// `reel trace`: live L7 view of a process, no change to it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "trace/filter.h"
+
+namespace reel::trace {
+
+struct TraceOptions {
+  std::vector<std::string> command;
+  std::string cgroup;
+  pid_t pid = 0;
+  FilterOptions filter;
+  std::string max_body = "64k";
+  std::string format = "pretty";  // pretty | json | har
+  std::string output;             // -o FILE
+  std::string duration;           // --duration 30s
+  std::uint64_t count = 0;        // --count N
+  bool verbose = false;
+};
+
+int run_trace(const TraceOptions& opts);
+
+// The pid and every descendant alive now (from /proc/PID/task/*/children).
+std::vector<pid_t> process_tree(pid_t root);
+
+}  // namespace reel::trace

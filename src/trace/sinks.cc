@@ -1,0 +1,277 @@
+#include "trace/sinks.h"
+
+#include <time.h>
+
+#include <vector>
+
+#include "core/encoding.h"
+
+namespace reel::trace {
+
+using protocols::Protocol;
+
+std::int64_t mono_to_real_offset_ns() {
+  timespec r, m;
+  clock_gettime(CLOCK_REALTIME, &r);
+  clock_gettime(CLOCK_MONOTONIC, &m);
+  return (std::int64_t(r.tv_sec) - m.tv_sec) * 1'000'000'000 + (r.tv_nsec - m.tv_nsec);
+}
+
+std::string iso8601(std::int64_t real_ns) {
+  time_t secs = real_ns / 1'000'000'000;
+  tm utc;
+  gmtime_r(&secs, &utc);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
+  return fmt::format("{}.{:03}Z", buf, (real_ns / 1'000'000) % 1000);
+}
+
+namespace {
+
+nlohmann::json headers_json(const protocols::Headers& h) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (auto& [k, v] : h) arr.push_back({{"name", k}, {"value", v}});
+  return arr;
+}
+
+// A body as JSON: text when it is text, base64 otherwise; the true size always.
+nlohmann::json body_json(const protocols::Body& b) {
+  nlohmann::json j = {{"size", b.size}, {"truncated", b.truncated()}};
+  if (is_printable_utf8(b.data)) {
+    j["text"] = b.data;
+  } else {
+    j["base64"] = base64_encode(b.data);
+  }
+  return j;
+}
+
+double ms(std::uint64_t ns) { return static_cast<double>(ns) / 1e6; }
+
+}  // namespace
+
+nlohmann::json exchange_json(const capture::TracedExchange& t, std::int64_t off) {
+  const auto& ex = t.exchange;
+  const auto& c = t.conn;
+  nlohmann::json j;
+  std::uint64_t start = ex.has_request ? ex.request_time.first_ns : ex.response_time.first_ns;
+  j["time"] = iso8601(static_cast<std::int64_t>(start) + off);
+  j["pid"] = c.key.tgid;
+  j["comm"] = c.comm;
+  j["protocol"] = std::string(protocols::protocol_name(ex.protocol));
+  j["role"] = c.server ? "server" : "client";
+  j["client"] = (c.server ? c.remote : c.local).to_string();
+  j["server"] = (c.server ? c.local : c.remote).to_string();
+  j["method"] = ex.method;
+  j["target"] = ex.target;
+  if (!ex.host.empty()) j["host"] = ex.host;
+  if (ex.has_response) {
+    j["status"] = ex.status;
+    j["status_text"] = ex.status_text;
+  }
+  if (!ex.error.empty()) j["error"] = ex.error;
+  j["latency_ms"] = ms(ex.latency_ns);
+  j["request_size"] = ex.request_size;
+  j["response_size"] = ex.response_size;
+  if (ex.gap) j["gap"] = true;
+  if (!ex.has_request) j["request_missing"] = true;
+  if (!ex.has_response) j["response_missing"] = true;
+  if (ex.has_request) {
+    j["request"]["headers"] = headers_json(ex.request_headers);
+    j["request"]["body"] = body_json(ex.request_body);
+  }
+  if (ex.has_response) {
+    j["response"]["headers"] = headers_json(ex.response_headers);
+    j["response"]["body"] = body_json(ex.response_body);
+  }
+  if (!ex.fields.empty()) j["fields"] = ex.fields;
+  return j;
+}
+
+namespace {
+
+class JsonSink : public Sink {
+ public:
+  explicit JsonSink(const SinkOptions& o) : o_(o) {}
+  void write(const capture::TracedExchange& t) override {
+    std::string line = exchange_json(t, o_.mono_to_real_ns)
+                           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::fprintf(o_.out, "%s\n", line.c_str());
+    std::fflush(o_.out);
+  }
+
+ private:
+  SinkOptions o_;
+};
+
+class PrettySink : public Sink {
+ public:
+  explicit PrettySink(const SinkOptions& o) : o_(o) {}
+
+  void write(const capture::TracedExchange& t) override {
+    const auto& ex = t.exchange;
+    std::int64_t start = static_cast<std::int64_t>(ex.has_request ? ex.request_time.first_ns
+                                                                  : ex.response_time.first_ns);
+    std::string when = iso8601(start + o_.mono_to_real_ns).substr(11, 12);
+    std::string status = status_of(ex);
+    std::string target = ex.target.size() > 60 ? ex.target.substr(0, 57) + "..." : ex.target;
+    for (auto& ch : target)
+      if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
+    std::fprintf(o_.out, "%s %6u %-12.12s %-8s %-7.7s %-60s %s%-10s%s %9.2fms %8s > %-8s%s\n",
+                 when.c_str(), t.conn.key.tgid, t.conn.comm.c_str(),
+                 std::string(protocols::protocol_name(ex.protocol)).c_str(), ex.method.c_str(),
+                 target.c_str(), color_of(ex), status.c_str(), o_.color ? "\033[0m" : "",
+                 ms(ex.latency_ns), size(ex.request_size).c_str(), size(ex.response_size).c_str(),
+                 ex.gap ? " [gap]" : "");
+    if (o_.verbose) bodies(ex);
+    std::fflush(o_.out);
+  }
+
+ private:
+  static std::string status_of(const protocols::Exchange& ex) {
+    if (!ex.has_response) return "-";
+    if (!ex.error.empty()) return "ERR " + ex.error.substr(0, 40);
+    if (ex.protocol == Protocol::kHttp1) return std::to_string(ex.status);
+    return ex.status_text.empty() ? std::to_string(ex.status) : ex.status_text.substr(0, 24);
+  }
+
+  const char* color_of(const protocols::Exchange& ex) const {
+    if (!o_.color) return "";
+    if (!ex.error.empty() || ex.status >= 500) return "\033[31m";
+    if (ex.status >= 400) return "\033[33m";
+    return "\033[32m";
+  }
+
+  static std::string size(std::uint64_t n) {
+    if (n < 10 * 1024) return fmt::format("{}B", n);
+    if (n < 10 * 1024 * 1024) return fmt::format("{}K", n / 1024);
+    return fmt::format("{}M", n / (1024 * 1024));
+  }
+
+  void bodies(const protocols::Exchange& ex) {
+    auto show = [&](const char* label, const protocols::Headers& h, const protocols::Body& b) {
+      for (auto& [k, v] : h) std::fprintf(o_.out, "    %s %s: %s\n", label, k.c_str(), v.c_str());
+      if (b.size == 0) return;
+      std::string text = is_printable_utf8(b.data) ? b.data : "<" + std::to_string(b.size) + " binary bytes>";
+      std::fprintf(o_.out, "    %s body (%llu bytes%s):\n      %s\n", label,
+                   static_cast<unsigned long long>(b.size), b.truncated() ? ", truncated" : "",
+                   text.c_str());
+    };
+    if (ex.has_request) show(">", ex.request_headers, ex.request_body);
+    if (ex.has_response) show("<", ex.response_headers, ex.response_body);
+  }
+
+  SinkOptions o_;
+};
+
+// HAR 1.2: http://www.softwareishard.com/blog/har-12-spec/ — HTTP exchanges only.
+class HarSink : public Sink {
+ public:
+  explicit HarSink(const SinkOptions& o) : o_(o) {}
+
+  void write(const capture::TracedExchange& t) override {
+    const auto& ex = t.exchange;
+    if (ex.protocol != Protocol::kHttp1 || !ex.has_request) {
+      skipped_++;
+      return;
+    }
+    entries_.push_back(entry(t));
+  }
+
+  void finish() override {
+    nlohmann::json har = {
+        {"log",
+         {{"version", "1.2"},
+          {"creator", {{"name", "reel"}, {"version", "0.1"}}},
+          {"pages", nlohmann::json::array()},
+          {"entries", entries_},
+          {"comment", fmt::format("{} non-HTTP exchanges not included", skipped_)}}}};
+    std::fprintf(o_.out, "%s\n", har.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    std::fflush(o_.out);
+  }
+
+ private:
+  static nlohmann::json har_headers(const protocols::Headers& h) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (auto& [k, v] : h) arr.push_back({{"name", k}, {"value", v}});
+    return arr;
+  }
+
+  static nlohmann::json query(const std::string& target) {
+    nlohmann::json arr = nlohmann::json::array();
+    auto q = target.find('?');
+    if (q == std::string::npos) return arr;
+    std::string_view rest(target);
+    rest.remove_prefix(q + 1);
+    while (!rest.empty()) {
+      auto amp = rest.find('&');
+      auto item = rest.substr(0, amp);
+      auto eq = item.find('=');
+      arr.push_back({{"name", std::string(item.substr(0, eq))},
+                     {"value", eq == std::string_view::npos ? "" : std::string(item.substr(eq + 1))}});
+      if (amp == std::string_view::npos) break;
+      rest.remove_prefix(amp + 1);
+    }
+    return arr;
+  }
+
+  nlohmann::json entry(const capture::TracedExchange& t) const {
+    const auto& ex = t.exchange;
+    std::string host(protocols::find_header(ex.request_headers, "host"));
+    if (host.empty()) host = (t.conn.server ? t.conn.local : t.conn.remote).to_string();
+    std::string version = ex.fields.count("http.version") ? ex.fields.at("http.version") : "HTTP/1.1";
+    std::string mime(protocols::find_header(ex.response_headers, "content-type"));
+    nlohmann::json content = {{"size", ex.response_body.size}, {"mimeType", mime}};
+    if (is_printable_utf8(ex.response_body.data)) {
+      content["text"] = ex.response_body.data;
+    } else {
+      content["text"] = base64_encode(ex.response_body.data);
+      content["encoding"] = "base64";
+    }
+    if (ex.response_body.truncated()) content["comment"] = "truncated by reel's --max-body";
+    nlohmann::json request = {{"method", ex.method},
+                              {"url", "http://" + host + ex.target},
+                              {"httpVersion", version},
+                              {"cookies", nlohmann::json::array()},
+                              {"headers", har_headers(ex.request_headers)},
+                              {"queryString", query(ex.target)},
+                              {"headersSize", -1},
+                              {"bodySize", ex.request_body.size}};
+    if (ex.request_body.size > 0)
+      request["postData"] = {{"mimeType", std::string(protocols::find_header(ex.request_headers, "content-type"))},
+                             {"text", is_printable_utf8(ex.request_body.data) ? ex.request_body.data
+                                                                             : base64_encode(ex.request_body.data)}};
+    double wait = ex.has_response && ex.response_time.first_ns > ex.request_time.last_ns
+                      ? ms(ex.response_time.first_ns - ex.request_time.last_ns) : 0;
+    double send = ms(ex.request_time.last_ns - ex.request_time.first_ns);
+    double receive = ex.has_response ? ms(ex.response_time.last_ns - ex.response_time.first_ns) : 0;
+    return {{"startedDateTime", iso8601(static_cast<std::int64_t>(ex.request_time.first_ns) + o_.mono_to_real_ns)},
+            {"time", send + wait + receive},
+            {"request", request},
+            {"response",
+             {{"status", ex.status},
+              {"statusText", ex.status_text},
+              {"httpVersion", version},
+              {"cookies", nlohmann::json::array()},
+              {"headers", har_headers(ex.response_headers)},
+              {"content", content},
+              {"redirectURL", std::string(protocols::find_header(ex.response_headers, "location"))},
+              {"headersSize", -1},
+              {"bodySize", ex.response_body.size}}},
+            {"cache", nlohmann::json::object()},
+            {"timings", {{"send", send}, {"wait", wait}, {"receive", receive}}},
+            {"serverIPAddress", (t.conn.server ? t.conn.local : t.conn.remote).ip.to_string()},
+            {"connection", std::to_string(t.conn.key.fd)}};
+  }
+
+  SinkOptions o_;
+  nlohmann::json entries_ = nlohmann::json::array();
+  std::uint64_t skipped_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Sink> make_pretty_sink(const SinkOptions& o) { return std::make_unique<PrettySink>(o); }
+std::unique_ptr<Sink> make_json_sink(const SinkOptions& o) { return std::make_unique<JsonSink>(o); }
+std::unique_ptr<Sink> make_har_sink(const SinkOptions& o) { return std::make_unique<HarSink>(o); }
+
+}  // namespace reel::trace

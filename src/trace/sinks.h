@@ -1,0 +1,42 @@
+// Where `reel trace` writes exchanges: aligned coloured lines for people, JSON lines for tools,
+// a HAR 1.2 file for Chrome DevTools.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "capture/tracker.h"
+
+namespace reel::trace {
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual void write(const capture::TracedExchange& t) = 0;
+  // Called once at exit (HAR writes its whole document here).
+  virtual void finish() {}
+};
+
+struct SinkOptions {
+  std::FILE* out = stdout;
+  bool color = false;
+  bool verbose = false;                // bodies in pretty output
+  std::int64_t mono_to_real_ns = 0;    // capture timestamps are CLOCK_MONOTONIC
+};
+
+std::unique_ptr<Sink> make_pretty_sink(const SinkOptions& o);
+std::unique_ptr<Sink> make_json_sink(const SinkOptions& o);
+std::unique_ptr<Sink> make_har_sink(const SinkOptions& o);
+
+// The JSON object for one exchange (the json format's line; also used by tests).
+nlohmann::json exchange_json(const capture::TracedExchange& t, std::int64_t mono_to_real_ns);
+// CLOCK_REALTIME - CLOCK_MONOTONIC now.
+std::int64_t mono_to_real_offset_ns();
+// "2026-11-22T00:12:03.123Z"
+std::string iso8601(std::int64_t real_ns);
+
+}  // namespace reel::trace
