@@ -263,7 +263,7 @@ static long emit_chunk(u32 index, void *unused) {
     c->iov_idx++;
     c->base = v.iov_base;
     c->left_in_iov = v.iov_len;
-    return 0;
+    if (c->left_in_iov == 0) return 0;
   }
   struct cap_data_event *e = bpf_map_lookup_elem(&scratch, &zero);
   if (!e) return 1;
@@ -332,7 +332,8 @@ static __always_inline void emit_bytes(struct conn_val *v, u32 fd, u8 dir, u8 fl
     c->peer = *peer;
   else
     __builtin_memset(&c->peer, 0, sizeof(c->peer));
-  u32 loops = copy / CAP_CHUNK + 2 + (iov ? (iovcnt < MAX_IOV ? iovcnt : MAX_IOV) : 0);
+  /* One iteration per chunk, plus one per iovec boundary (a chunk never spans two iovecs). */
+  u32 loops = copy / CAP_CHUNK + 2 + (iov ? 2 * (iovcnt < MAX_IOV ? iovcnt : MAX_IOV) : 0);
   bpf_loop(loops, emit_chunk, NULL, 0);
   copy -= c->remaining; /* iovecs that ended early leave the rest as a gap too */
   if (total > copy) {

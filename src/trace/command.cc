@@ -127,7 +127,9 @@ Result<int> trace(const TraceOptions& o) {
   sweep_stale_cgroups();
 
   Target target = REEL_TRY(resolve_target(o));
-  target.config.max_bytes_per_call = std::max<std::uint64_t>(64 * 1024, max_body + 16 * 1024);
+  // Framing (chunked encoding, pipelined commands) needs every byte, not just the first
+  // --max-body of them: copy generously per call, cap what is kept in user space.
+  target.config.max_bytes_per_call = std::max<std::uint64_t>(256 * 1024, max_body + 16 * 1024);
   auto cap = REEL_TRY(capture::Capture::start(target.config));
   capture::TrackerOptions topts;
   topts.limits.max_body = max_body;
