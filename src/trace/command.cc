@@ -147,14 +147,15 @@ Result<int> trace(const TraceOptions& o) {
   int exit_code = 0;
   bool done = false;
   std::vector<capture::TracedExchange> batch;
+  auto limit_reached = [&] { return o.count && summary.shown() >= o.count; };
   auto emit = [&] {
     for (auto& t : batch) {
-      if (done || !filter.matches(t)) continue;
+      if (limit_reached() || !filter.matches(t)) continue;
       sink->write(t);
       summary.add(t);
-      if (o.count && summary.shown() >= o.count) done = true;
     }
     batch.clear();
+    if (limit_reached()) done = true;
   };
   while (!done) {
     REEL_TRY(cap->poll(5, [&](const capture::Event& e) { tracker.on_event(e, batch); }));
@@ -179,8 +180,7 @@ Result<int> trace(const TraceOptions& o) {
     }
   }
   tracker.flush_all(batch);
-  bool limit_reached = o.count && summary.shown() >= o.count;
-  if (!limit_reached) emit();
+  emit();
   sink->finish();
   summary.print(stderr, cap->counters(), tracker.stats());
   if (child) {
