@@ -217,6 +217,7 @@ class HarSink : public Sink {
   nlohmann::json entry(const capture::TracedExchange& t) const {
     const auto& ex = t.exchange;
     std::string host(protocols::find_header(ex.request_headers, "host"));
+    if (host.empty()) host = ex.host;
     if (host.empty()) host = (t.conn.server ? t.conn.local : t.conn.remote).to_string();
     std::string version = ex.fields.count("http.version") ? ex.fields.at("http.version") : "HTTP/1.1";
     std::string mime(protocols::find_header(ex.response_headers, "content-type"));

@@ -1,0 +1,221 @@
+// reel trace's user-space pieces on synthetic events: tracker, filters, summary, HAR and JSON.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include "capture/tracker.h"
+#include "trace/filter.h"
+#include "trace/sinks.h"
+#include "trace/summary.h"
+
+namespace reel::trace {
+namespace {
+
+using capture::CloseEvent;
+using capture::ConnKey;
+using capture::DataEvent;
+using capture::OpenEvent;
+using capture::TracedExchange;
+
+struct Feed {
+  capture::Tracker tracker{{.limits = {}, .idle_ns = 1'000'000'000, .is_listening = [](const Endpoint&) { return false; }}};
+  std::vector<TracedExchange> out;
+  ConnKey key{100, 7, 1};
+
+  void open(int role) {
+    tracker.on_event(OpenEvent{key, 100, 1000, role, *parse_endpoint("127.0.0.1:40000"),
+                               *parse_endpoint("127.0.0.1:8080"), false, "client"},
+                     out);
+  }
+  void data(int dir, std::uint64_t pos, std::string_view bytes, std::uint64_t ts) {
+    DataEvent e{key, 100, ts, dir, 0, pos, static_cast<std::uint32_t>(bytes.size()),
+                {reinterpret_cast<const std::byte*>(bytes.data()), bytes.size()}, {}};
+    tracker.on_event(e, out);
+  }
+  void lost(int dir, std::uint64_t pos, std::uint32_t len) {
+    tracker.on_event(DataEvent{key, 100, 5000, dir, CAP_F_LENGTH_ONLY, pos, len, {}, {}}, out);
+  }
+  void close() { tracker.on_event(CloseEvent{key, 9000, 0, 0}, out); }
+};
+
+TEST(Tracker, PairsHttpAcrossOutOfOrderChunks) {
+  Feed f;
+  f.open(CAP_ROLE_CLIENT);
+  std::string req = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
+  std::string resp = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+  f.data(CAP_DIR_EGRESS, 0, req, 2000);
+  // The response arrives in two chunks, the second first.
+  f.data(CAP_DIR_INGRESS, 10, resp.substr(10), 3500);
+  f.data(CAP_DIR_INGRESS, 0, resp.substr(0, 10), 3000);
+  f.close();
+  ASSERT_EQ(f.out.size(), 1u);
+  const auto& ex = f.out[0].exchange;
+  EXPECT_EQ(ex.method, "GET");
+  EXPECT_EQ(ex.target, "/a");
+  EXPECT_EQ(ex.status, 200);
+  EXPECT_EQ(ex.response_body.data, "hello");
+  EXPECT_EQ(ex.latency_ns, 1500u);
+  EXPECT_FALSE(f.out[0].conn.server);
+  EXPECT_EQ(f.tracker.open_connections(), 0u);
+}
+
+TEST(Tracker, ServerRoleSwapsDirections) {
+  Feed f;
+  f.open(CAP_ROLE_SERVER);
+  f.data(CAP_DIR_INGRESS, 0, "*1\r\n$4\r\nPING\r\n", 100);
+  f.data(CAP_DIR_EGRESS, 0, "+PONG\r\n", 200);
+  f.close();
+  ASSERT_EQ(f.out.size(), 1u);
+  EXPECT_EQ(f.out[0].exchange.protocol, protocols::Protocol::kRedis);
+  EXPECT_EQ(f.out[0].exchange.method, "PING");
+  EXPECT_TRUE(f.out[0].conn.server);
+}
+
+TEST(Tracker, LostBytesAreCountedNotJoined) {
+  Feed f;
+  f.open(CAP_ROLE_CLIENT);
+  f.data(CAP_DIR_EGRESS, 0, "*1\r\n$4\r\nPING\r\n", 100);
+  f.data(CAP_DIR_INGRESS, 0, "+PONG\r\n", 200);
+  f.lost(CAP_DIR_EGRESS, 14, 1000);
+  f.data(CAP_DIR_EGRESS, 1014, "*1\r\n$4\r\nPING\r\n", 300);
+  f.data(CAP_DIR_INGRESS, 7, "+PONG\r\n", 400);
+  f.close();
+  EXPECT_EQ(f.tracker.stats().bytes_lost, 1000u);
+  ASSERT_GE(f.out.size(), 1u);
+  EXPECT_EQ(f.out[0].exchange.method, "PING");
+}
+
+TEST(Tracker, DataForUnknownConnectionIsCountedAndIgnored) {
+  Feed f;
+  f.data(CAP_DIR_EGRESS, 0, "GET / HTTP/1.1\r\n\r\n", 1);
+  EXPECT_EQ(f.tracker.stats().orphan_events, 1u);
+  EXPECT_TRUE(f.out.empty());
+}
+
+TracedExchange http(std::string method, std::string target, int status, std::uint64_t latency_ms) {
+  TracedExchange t;
+  t.conn.local = *parse_endpoint("127.0.0.1:40000");
+  t.conn.remote = *parse_endpoint("127.0.0.9:80");
+  t.exchange.protocol = protocols::Protocol::kHttp1;
+  t.exchange.has_request = t.exchange.has_response = true;
+  t.exchange.method = std::move(method);
+  t.exchange.target = std::move(target);
+  t.exchange.status = status;
+  t.exchange.host = "api.example";
+  t.exchange.latency_ns = latency_ms * 1'000'000;
+  t.exchange.request_time = {1'000'000'000, 1'000'000'100};
+  t.exchange.response_time = {1'000'000'100 + t.exchange.latency_ns, 1'000'000'200 + t.exchange.latency_ns};
+  return t;
+}
+
+TEST(Filter, RejectsBadFlagsWithTheirName) {
+  EXPECT_NE(Filter::parse({.protocols = "http,smtp"}).error().message.find("smtp"), std::string::npos);
+  EXPECT_NE(Filter::parse({.path = "("}).error().message.find("--path"), std::string::npos);
+  EXPECT_NE(Filter::parse({.status = "6xx"}).error().message.find("--status"), std::string::npos);
+  EXPECT_NE(Filter::parse({.min_latency = "10 parsecs"}).error().message.find("--min-latency"),
+            std::string::npos);
+}
+
+TEST(Filter, MatchesEachCriterion) {
+  auto f = Filter::parse({.protocols = "http", .method = "get", .path = "^/users", .status = "5xx,404",
+                          .host = "api", .min_latency = "10ms"});
+  ASSERT_TRUE(f) << f.error().message;
+  EXPECT_TRUE(f->matches(http("GET", "/users/1", 503, 20)));
+  EXPECT_TRUE(f->matches(http("GET", "/users/1", 404, 20)));
+  EXPECT_FALSE(f->matches(http("POST", "/users/1", 503, 20)));
+  EXPECT_FALSE(f->matches(http("GET", "/orders", 503, 20)));
+  EXPECT_FALSE(f->matches(http("GET", "/users/1", 200, 20)));
+  EXPECT_FALSE(f->matches(http("GET", "/users/1", 503, 5)));
+  auto redis = http("GET", "/users/1", 503, 20);
+  redis.exchange.protocol = protocols::Protocol::kRedis;
+  EXPECT_FALSE(f->matches(redis));
+}
+
+TEST(Durations, UnitsAndErrors) {
+  EXPECT_EQ(*parse_duration_ns("10ms"), 10'000'000u);
+  EXPECT_EQ(*parse_duration_ns("1.5s"), 1'500'000'000u);
+  EXPECT_EQ(*parse_duration_ns("250us"), 250'000u);
+  EXPECT_EQ(*parse_duration_ns("2m"), 120'000'000'000u);
+  EXPECT_FALSE(parse_duration_ns("fast"));
+  EXPECT_EQ(*parse_size("64k"), 65536u);
+  EXPECT_FALSE(parse_size("lots"));
+}
+
+TEST(Summary, PercentilesPerEndpoint) {
+  Summary s;
+  for (int i = 1; i <= 100; i++) s.add(http("GET", "/a?x=" + std::to_string(i), i == 100 ? 500 : 200, i));
+  std::vector<std::uint64_t> v;
+  for (int i = 1; i <= 100; i++) v.push_back(i);
+  EXPECT_EQ(percentile(v, 0.5), 51u);
+  EXPECT_EQ(percentile(v, 0.99), 99u);
+  EXPECT_EQ(Summary::endpoint_key(http("GET", "/a?x=1", 200, 1).exchange), "http1 GET /a");
+  char* buf = nullptr;
+  size_t len = 0;
+  std::FILE* out = open_memstream(&buf, &len);
+  s.print(out, {}, {});
+  std::fclose(out);
+  std::string text(buf, len);
+  free(buf);
+  EXPECT_NE(text.find("http1 GET /a"), std::string::npos) << text;
+  EXPECT_NE(text.find(" 100 "), std::string::npos) << text;  // one row, count 100
+}
+
+std::string capture_output(const std::function<void(std::FILE*)>& fn) {
+  char* buf = nullptr;
+  size_t len = 0;
+  std::FILE* out = open_memstream(&buf, &len);
+  fn(out);
+  std::fclose(out);
+  std::string text(buf, len);
+  free(buf);
+  return text;
+}
+
+TEST(Har, IsAValidHar12Document) {
+  auto t = http("GET", "/users?id=7&x", 200, 3);
+  t.exchange.response_body.append("{\"ok\":true}", 1024);
+  t.exchange.response_headers = {{"Content-Type", "application/json"}};
+  auto binary = http("POST", "/upload", 201, 1);
+  binary.exchange.request_body.append(std::string("\x00\xff\x01", 3), 1024);
+  auto text = capture_output([&](std::FILE* out) {
+    auto sink = make_har_sink({.out = out});
+    sink->write(t);
+    sink->write(binary);
+    auto other = http("GET", "k", 0, 1);
+    other.exchange.protocol = protocols::Protocol::kRedis;
+    sink->write(other);
+    sink->finish();
+  });
+  auto har = nlohmann::json::parse(text);
+  EXPECT_EQ(har["log"]["version"], "1.2");
+  ASSERT_EQ(har["log"]["entries"].size(), 2u);
+  auto& e = har["log"]["entries"][0];
+  EXPECT_EQ(e["request"]["url"], "http://api.example/users?id=7&x");
+  EXPECT_EQ(e["request"]["queryString"][0]["name"], "id");
+  EXPECT_EQ(e["request"]["queryString"][0]["value"], "7");
+  EXPECT_EQ(e["response"]["status"], 200);
+  EXPECT_EQ(e["response"]["content"]["text"], "{\"ok\":true}");
+  EXPECT_EQ(e["response"]["content"]["mimeType"], "application/json");
+  for (auto key : {"startedDateTime", "time", "cache", "timings"}) EXPECT_TRUE(e.contains(key)) << key;
+  EXPECT_EQ(har["log"]["entries"][1]["request"]["postData"]["text"], "AP8B");  // base64 of 00 ff 01
+  EXPECT_NE(har["log"]["comment"].get<std::string>().find("1 non-HTTP"), std::string::npos);
+}
+
+TEST(Json, OneObjectPerLineWithTheFieldsUsersFilterOn) {
+  auto text = capture_output([&](std::FILE* out) {
+    auto sink = make_json_sink({.out = out});
+    sink->write(http("GET", "/a", 200, 2));
+    sink->write(http("GET", "/b", 500, 4));
+  });
+  auto nl = text.find('\n');
+  ASSERT_NE(nl, std::string::npos);
+  auto first = nlohmann::json::parse(text.substr(0, nl));
+  EXPECT_EQ(first["target"], "/a");
+  EXPECT_EQ(first["status"], 200);
+  EXPECT_DOUBLE_EQ(first["latency_ms"].get<double>(), 2.0);
+  EXPECT_EQ(first["server"], "127.0.0.9:80");
+  EXPECT_EQ(nlohmann::json::parse(text.substr(nl + 1))["status"], 500);
+}
+
+}  // namespace
+}  // namespace reel::trace
