@@ -84,10 +84,12 @@ struct {
   __type(value, struct conn_val);
 } conns SEC(".maps");
 
+/* Per-thread syscall arguments between sys_enter and sys_exit. Task storage: no hashing, no
+ * locks, freed with the thread. */
 struct {
-  __uint(type, BPF_MAP_TYPE_LRU_HASH);
-  __uint(max_entries, 16384);
-  __type(key, u32);
+  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
   __type(value, struct stash);
 } stashes SEC(".maps");
 
@@ -334,7 +336,10 @@ static __always_inline void emit_bytes(struct conn_val *v, u32 fd, u8 dir, u8 fl
     __builtin_memset(&c->peer, 0, sizeof(c->peer));
   /* One iteration per chunk, plus one per iovec boundary (a chunk never spans two iovecs). */
   u32 loops = copy / CAP_CHUNK + 2 + (iov ? 2 * (iovcnt < MAX_IOV ? iovcnt : MAX_IOV) : 0);
-  bpf_loop(loops, emit_chunk, NULL, 0);
+  if (!iov && copy <= CAP_CHUNK)
+    emit_chunk(0, NULL); /* the common small read or write: no loop set-up */
+  else
+    bpf_loop(loops, emit_chunk, NULL, 0);
   copy -= c->remaining; /* iovecs that ended early leave the rest as a gap too */
   if (total > copy) {
     count(CAP_CNT_CAPPED_BYTES, total - copy);
@@ -384,16 +389,22 @@ static __always_inline int stash(struct sys_enter_ctx *ctx, u32 op, int nargs) {
     /* Known non-sockets stop here, before any copying. */
     struct conn_key key = {.tgid = bpf_get_current_pid_tgid() >> 32, .fd = (u32)ctx->args[0]};
     struct conn_val *v = bpf_map_lookup_elem(&conns, &key);
-    if (v && v->kind == KIND_OTHER && op != CALL_CONNECT) return 0;
+    if (v && v->kind == KIND_OTHER && op != CALL_CONNECT) {
+      /* An older stash (a call whose exit never ran) must not be taken for this one. */
+      struct stash *old = bpf_task_storage_get(&stashes, bpf_get_current_task_btf(), 0, 0);
+      if (old) old->op = 0;
+      return 0;
+    }
   }
-  struct stash s = {.op = op};
-  s.args[0] = ctx->args[0]; /* not a loop: the verifier forbids a moving ctx pointer */
-  if (nargs > 1) s.args[1] = ctx->args[1];
-  if (nargs > 2) s.args[2] = ctx->args[2];
-  if (nargs > 3) s.args[3] = ctx->args[3];
-  if (nargs > 4) s.args[4] = ctx->args[4];
-  u32 tid = (u32)bpf_get_current_pid_tgid();
-  bpf_map_update_elem(&stashes, &tid, &s, BPF_ANY);
+  struct stash *s = bpf_task_storage_get(&stashes, bpf_get_current_task_btf(), 0,
+                                         BPF_LOCAL_STORAGE_GET_F_CREATE);
+  if (!s) return 0;
+  s->op = op;
+  s->args[0] = ctx->args[0]; /* not a loop: the verifier forbids a moving ctx pointer */
+  if (nargs > 1) s->args[1] = ctx->args[1];
+  if (nargs > 2) s->args[2] = ctx->args[2];
+  if (nargs > 3) s->args[3] = ctx->args[3];
+  if (nargs > 4) s->args[4] = ctx->args[4];
   return 0;
 }
 
@@ -418,20 +429,19 @@ ENTER(connect, CALL_CONNECT, 3)
 
 /* --- syscall exit: the work -------------------------------------------------------------- */
 
+/* The thread's stashed arguments for `op`, or NULL. Out-of-scope threads have no storage, so
+ * this is also the exit side's scope check. */
 static __always_inline struct stash *take_stash(u32 op) {
-  u32 tid = (u32)bpf_get_current_pid_tgid();
-  struct stash *s = bpf_map_lookup_elem(&stashes, &tid);
+  struct stash *s = bpf_task_storage_get(&stashes, bpf_get_current_task_btf(), 0, 0);
   if (!s || s->op != op) {
-    if (in_scope()) count(CAP_CNT_STASH_MISS, 1);
+    if (s && s->op) count(CAP_CNT_STASH_MISS, 1);
     return NULL;
   }
   return s;
 }
 
-static __always_inline void drop_stash(void) {
-  u32 tid = (u32)bpf_get_current_pid_tgid();
-  bpf_map_delete_elem(&stashes, &tid);
-}
+/* Marks the stash consumed (the storage itself stays with the thread for its next call). */
+static __always_inline void drop_stash(struct stash *s) { s->op = 0; }
 
 static __always_inline u8 dir_of(u32 op) {
   return (op == CALL_WRITE || op == CALL_WRITEV || op == CALL_SENDTO || op == CALL_SENDMSG ||
@@ -445,7 +455,7 @@ static __always_inline int exit_flat(struct sys_exit_ctx *ctx, u32 op) {
   struct stash *s = take_stash(op);
   if (!s) return 0;
   struct stash st = *s;
-  drop_stash();
+  drop_stash(s);
   if (ctx->ret <= 0) return 0;
   u32 fd = (u32)st.args[0];
   struct conn_val *v = conn_of(fd, CAP_ROLE_UNKNOWN, false);
@@ -465,7 +475,7 @@ static __always_inline int exit_vec(struct sys_exit_ctx *ctx, u32 op) {
   struct stash *s = take_stash(op);
   if (!s) return 0;
   struct stash st = *s;
-  drop_stash();
+  drop_stash(s);
   if (ctx->ret <= 0) return 0;
   u32 fd = (u32)st.args[0];
   struct conn_val *v = conn_of(fd, CAP_ROLE_UNKNOWN, false);
@@ -494,7 +504,7 @@ static __always_inline int exit_msg(struct sys_exit_ctx *ctx, u32 op) {
   struct stash *s = take_stash(op);
   if (!s) return 0;
   struct stash st = *s;
-  drop_stash();
+  drop_stash(s);
   if (ctx->ret <= 0) return 0;
   u32 fd = (u32)st.args[0];
   struct conn_val *v = conn_of(fd, CAP_ROLE_UNKNOWN, false);
@@ -508,7 +518,7 @@ static __always_inline int exit_mmsg(struct sys_exit_ctx *ctx, u32 op) {
   struct stash *s = take_stash(op);
   if (!s) return 0;
   struct stash st = *s;
-  drop_stash();
+  drop_stash(s);
   if (ctx->ret <= 0) return 0;
   u32 fd = (u32)st.args[0];
   struct conn_val *v = conn_of(fd, CAP_ROLE_UNKNOWN, false);
@@ -528,7 +538,7 @@ static __always_inline int exit_sendfile(struct sys_exit_ctx *ctx) {
   struct stash *s = take_stash(CALL_SENDFILE);
   if (!s) return 0;
   struct stash st = *s;
-  drop_stash();
+  drop_stash(s);
   if (ctx->ret <= 0) return 0;
   u32 fd = (u32)st.args[0];
   struct conn_val *v = conn_of(fd, CAP_ROLE_UNKNOWN, false);
@@ -542,7 +552,7 @@ static __always_inline int exit_sendfile(struct sys_exit_ctx *ctx) {
 static __always_inline int exit_accept(struct sys_exit_ctx *ctx) {
   struct stash *s = take_stash(CALL_ACCEPT);
   if (!s) return 0;
-  drop_stash();
+  drop_stash(s);
   if (ctx->ret < 0) return 0;
   conn_of((u32)ctx->ret, CAP_ROLE_SERVER, true);
   return 0;
@@ -552,7 +562,7 @@ static __always_inline int exit_connect(struct sys_exit_ctx *ctx) {
   struct stash *s = take_stash(CALL_CONNECT);
   if (!s) return 0;
   struct stash st = *s;
-  drop_stash();
+  drop_stash(s);
   if (ctx->ret != 0 && ctx->ret != -EINPROGRESS_) return 0;
   conn_of((u32)st.args[0], CAP_ROLE_CLIENT, true);
   return 0;
