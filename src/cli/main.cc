@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   CLI::App app{"reel: record what a Linux service says on the network, and play it back"};
   app.require_subcommand(1);
   bool verbose = false;
-  app.add_flag("-v,--verbose", verbose, "debug logging");
+  app.add_flag("--debug", verbose, "debug logging (SPDLOG_LEVEL=trace for libbpf's own)");
 
   reel::RedirectOptions ro;
   auto* redirect = app.add_subcommand(
@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
   trace->add_option("-o,--output", to.output, "write exchanges to FILE instead of stdout");
   trace->add_option("--duration", to.duration, "stop after this long, e.g. 30s");
   trace->add_option("--count", to.count, "stop after N exchanges");
-  trace->add_flag("--verbose-bodies,-b", to.verbose, "show headers and bodies (pretty format)");
+  trace->add_flag("-v,--verbose", to.verbose, "show headers and bodies (pretty format)");
   trace->footer("Target: -- CMD ARGS... (start CMD and trace it), --pid PID or --cgroup PATH.");
 
   bool doctor_json = false;
