@@ -2,9 +2,13 @@
 
 #include <time.h>
 
+#include <ctime>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/encoding.h"
+#include "core/json_writer.h"
 
 namespace reel::trace {
 
@@ -28,63 +32,71 @@ std::string iso8601(std::int64_t real_ns) {
 
 namespace {
 
-nlohmann::json headers_json(const protocols::Headers& h) {
-  nlohmann::json arr = nlohmann::json::array();
-  for (auto& [k, v] : h) arr.push_back({{"name", k}, {"value", v}});
-  return arr;
-}
-
-// A body as JSON: text when it is text, base64 otherwise; the true size always.
-nlohmann::json body_json(const protocols::Body& b) {
-  nlohmann::json j = {{"size", b.size}, {"truncated", b.truncated()}};
-  if (is_printable_utf8(b.data)) {
-    j["text"] = b.data;
-  } else {
-    j["base64"] = base64_encode(b.data);
-  }
-  return j;
-}
-
 double ms(std::uint64_t ns) { return static_cast<double>(ns) / 1e6; }
+
+void write_headers(JsonWriter& w, const protocols::Headers& h) {
+  w.key("headers").begin_array();
+  for (auto& [k, v] : h) w.begin_object().field("name", k).field("value", v).end_object();
+  w.end_array();
+}
+
+// A body: text when it is text, base64 otherwise; the true size always.
+void write_body(JsonWriter& w, const protocols::Body& b) {
+  w.key("body").begin_object().field("size", b.size).field("truncated", b.truncated());
+  if (is_printable_utf8(b.data))
+    w.field("text", b.data);
+  else
+    w.field("base64", base64_encode(b.data));
+  w.end_object();
+}
 
 }  // namespace
 
-nlohmann::json exchange_json(const capture::TracedExchange& t, std::int64_t off) {
+std::string exchange_json_line(const capture::TracedExchange& t, std::int64_t off) {
   const auto& ex = t.exchange;
   const auto& c = t.conn;
-  nlohmann::json j;
+  std::string out;
+  out.reserve(512 + ex.request_body.data.size() + ex.response_body.data.size());
+  JsonWriter w(out);
   std::uint64_t start = ex.has_request ? ex.request_time.first_ns : ex.response_time.first_ns;
-  j["time"] = iso8601(static_cast<std::int64_t>(start) + off);
-  j["pid"] = c.key.tgid;
-  j["comm"] = c.comm;
-  j["protocol"] = std::string(protocols::protocol_name(ex.protocol));
-  j["role"] = c.server ? "server" : "client";
-  j["client"] = (c.server ? c.remote : c.local).to_string();
-  j["server"] = (c.server ? c.local : c.remote).to_string();
-  j["method"] = ex.method;
-  j["target"] = ex.target;
-  if (!ex.host.empty()) j["host"] = ex.host;
-  if (ex.has_response) {
-    j["status"] = ex.status;
-    j["status_text"] = ex.status_text;
-  }
-  if (!ex.error.empty()) j["error"] = ex.error;
-  j["latency_ms"] = ms(ex.latency_ns);
-  j["request_size"] = ex.request_size;
-  j["response_size"] = ex.response_size;
-  if (ex.gap) j["gap"] = true;
-  if (!ex.has_request) j["request_missing"] = true;
-  if (!ex.has_response) j["response_missing"] = true;
+  w.begin_object()
+      .field("time", iso8601(static_cast<std::int64_t>(start) + off))
+      .field("pid", c.key.tgid)
+      .field("comm", c.comm)
+      .field("protocol", protocols::protocol_name(ex.protocol))
+      .field("role", c.server ? "server" : "client")
+      .field("client", (c.server ? c.remote : c.local).to_string())
+      .field("server", (c.server ? c.local : c.remote).to_string())
+      .field("method", ex.method)
+      .field("target", ex.target);
+  if (!ex.host.empty()) w.field("host", ex.host);
+  if (ex.has_response) w.field("status", ex.status).field("status_text", ex.status_text);
+  if (!ex.error.empty()) w.field("error", ex.error);
+  w.field("latency_ms", ms(ex.latency_ns))
+      .field("request_size", ex.request_size)
+      .field("response_size", ex.response_size);
+  if (ex.gap) w.field("gap", true);
+  if (!ex.has_request) w.field("request_missing", true);
+  if (!ex.has_response) w.field("response_missing", true);
   if (ex.has_request) {
-    j["request"]["headers"] = headers_json(ex.request_headers);
-    j["request"]["body"] = body_json(ex.request_body);
+    w.key("request").begin_object();
+    write_headers(w, ex.request_headers);
+    write_body(w, ex.request_body);
+    w.end_object();
   }
   if (ex.has_response) {
-    j["response"]["headers"] = headers_json(ex.response_headers);
-    j["response"]["body"] = body_json(ex.response_body);
+    w.key("response").begin_object();
+    write_headers(w, ex.response_headers);
+    write_body(w, ex.response_body);
+    w.end_object();
   }
-  if (!ex.fields.empty()) j["fields"] = ex.fields;
-  return j;
+  if (!ex.fields.empty()) {
+    w.key("fields").begin_object();
+    for (auto& [k, v] : ex.fields) w.field(k, v);
+    w.end_object();
+  }
+  w.end_object();
+  return out;
 }
 
 namespace {
@@ -93,11 +105,11 @@ class JsonSink : public Sink {
  public:
   explicit JsonSink(const SinkOptions& o) : o_(o) {}
   void write(const capture::TracedExchange& t) override {
-    std::string line = exchange_json(t, o_.mono_to_real_ns)
-                           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    std::fprintf(o_.out, "%s\n", line.c_str());
-    std::fflush(o_.out);
+    std::string line = exchange_json_line(t, o_.mono_to_real_ns);
+    line += '\n';
+    std::fwrite(line.data(), 1, line.size(), o_.out);
   }
+  void finish() override { std::fflush(o_.out); }
 
  private:
   SinkOptions o_;

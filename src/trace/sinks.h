@@ -7,8 +7,6 @@
 #include <memory>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "capture/tracker.h"
 
 namespace reel::trace {
@@ -32,8 +30,8 @@ std::unique_ptr<Sink> make_pretty_sink(const SinkOptions& o);
 std::unique_ptr<Sink> make_json_sink(const SinkOptions& o);
 std::unique_ptr<Sink> make_har_sink(const SinkOptions& o);
 
-// The JSON object for one exchange (the json format's line; also used by tests).
-nlohmann::json exchange_json(const capture::TracedExchange& t, std::int64_t mono_to_real_ns);
+// The JSON object for one exchange, as the json format's line (without the newline).
+std::string exchange_json_line(const capture::TracedExchange& t, std::int64_t mono_to_real_ns);
 // CLOCK_REALTIME - CLOCK_MONOTONIC now.
 std::int64_t mono_to_real_offset_ns();
 // "2026-11-22T00:12:03.123Z"

@@ -3,6 +3,8 @@
 
 #include <cstdio>
 
+#include <nlohmann/json.hpp>
+
 #include "capture/tracker.h"
 #include "trace/filter.h"
 #include "trace/sinks.h"

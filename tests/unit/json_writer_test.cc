@@ -1,0 +1,58 @@
+#include "core/json_writer.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/encoding.h"
+
+namespace reel {
+namespace {
+
+TEST(JsonWriter, NestedValuesParseBack) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object()
+      .field("s", "a\"b\\c\n\t\x01")
+      .field("n", std::uint64_t{18446744073709551615u})
+      .field("i", std::int64_t{-5})
+      .field("d", 1.5)
+      .field("b", false)
+      .key("arr")
+      .begin_array()
+      .value(1)
+      .value("x")
+      .begin_object()
+      .end_object()
+      .end_array()
+      .end_object();
+  auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["s"], "a\"b\\c\n\t\x01");
+  EXPECT_EQ(j["n"].get<std::uint64_t>(), 18446744073709551615u);
+  EXPECT_EQ(j["i"], -5);
+  EXPECT_EQ(j["d"], 1.5);
+  EXPECT_EQ(j["b"], false);
+  EXPECT_EQ(j["arr"].size(), 3u);
+}
+
+TEST(JsonWriter, InvalidUtf8BecomesReplacementCharacter) {
+  std::string out;
+  JsonWriter(out).value(std::string_view("ok\xff\xc3\xa9\xed\xa0\x80!", 9));
+  auto j = nlohmann::json::parse(out);  // throws on invalid UTF-8
+  EXPECT_EQ(j.get<std::string>(), "ok\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd!");
+}
+
+TEST(Encoding, Base64AndPrintable) {
+  EXPECT_EQ(base64_encode(""), "");
+  EXPECT_EQ(base64_encode("f"), "Zg==");
+  EXPECT_EQ(base64_encode("fo"), "Zm8=");
+  EXPECT_EQ(base64_encode("foo"), "Zm9v");
+  EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
+  EXPECT_TRUE(is_printable_utf8("héllo\r\n\t"));
+  EXPECT_FALSE(is_printable_utf8(std::string_view("a\0b", 3)));
+  EXPECT_FALSE(is_printable_utf8("\xc0\xaf"));  // overlong
+  EXPECT_FALSE(is_printable_utf8("\xe2\x82"));  // cut short
+}
+
+}  // namespace
+}  // namespace reel
