@@ -1,11 +1,38 @@
 #include "core/encoding.h"
 
 #include <cstdint>
+#include <cstring>
 
 namespace reel {
 
-bool is_printable_utf8(std::string_view s) {
+namespace {
+
+constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+
+// Non-zero when some byte of `w` is below `n` (n <= 0x80), for bytes below 0x80.
+constexpr std::uint64_t has_less(std::uint64_t w, std::uint8_t n) { return (w - kOnes * n) & ~w & kHighs; }
+constexpr std::uint64_t has_byte(std::uint64_t w, std::uint8_t b) { return has_less(w ^ (kOnes * b), 1); }
+
+}  // namespace
+
+std::size_t plain_ascii_prefix(std::string_view s, bool json_safe) {
   std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if ((w & kHighs) || has_less(w, 0x20) || has_byte(w, 0x7f)) break;
+    if (json_safe && (has_byte(w, '"') || has_byte(w, '\\'))) break;
+  }
+  for (; i < s.size(); i++) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c >= 0x7f || (json_safe && (c == '"' || c == '\\'))) break;
+  }
+  return i;
+}
+
+bool is_printable_utf8(std::string_view s) {
+  std::size_t i = plain_ascii_prefix(s, false);
   while (i < s.size()) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {

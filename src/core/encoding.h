@@ -10,4 +10,8 @@ namespace reel {
 bool is_printable_utf8(std::string_view bytes);
 std::string base64_encode(std::string_view bytes);
 
+// Length of the longest prefix of `bytes` made of printable ASCII (0x20-0x7e); with
+// `json_safe`, also without '"' and '\\'. Eight bytes at a time: bodies are mostly this.
+std::size_t plain_ascii_prefix(std::string_view bytes, bool json_safe);
+
 }  // namespace reel

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/encoding.h"
+
 namespace reel {
 
 void JsonWriter::comma() {
@@ -112,12 +114,12 @@ std::size_t utf8_len(std::string_view s, std::size_t i) {
 void JsonWriter::escaped(std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out_ += '"';
-  std::size_t i = 0, run = 0;  // [run, i) is copied verbatim
+  std::size_t i = plain_ascii_prefix(s, true), run = 0;  // [run, i) is copied verbatim
   auto flush = [&] { out_.append(s.data() + run, i - run); };
   while (i < s.size()) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-      i++;
+      i += 1 + plain_ascii_prefix(s.substr(i + 1), true);
       continue;
     }
     if (c >= 0x80) {

@@ -54,5 +54,19 @@ TEST(Encoding, Base64AndPrintable) {
   EXPECT_FALSE(is_printable_utf8("\xe2\x82"));  // cut short
 }
 
+TEST(Encoding, PlainAsciiPrefixStopsAtTheFirstSpecialByteAnywhere) {
+  std::string base(40, 'a');
+  EXPECT_EQ(plain_ascii_prefix(base, true), 40u);
+  for (std::size_t pos = 0; pos < 40; pos++) {
+    for (char special : {'"', '\\', '\n', '\x7f', '\x80', '\0'}) {
+      std::string s = base;
+      s[pos] = special;
+      bool json_only = special == '"' || special == '\\';
+      EXPECT_EQ(plain_ascii_prefix(s, true), pos) << pos << " " << int(special);
+      EXPECT_EQ(plain_ascii_prefix(s, false), json_only ? 40u : pos) << pos << " " << int(special);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace reel
