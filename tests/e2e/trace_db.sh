@@ -96,4 +96,35 @@ gets=$(summarize_json "$WORK/rbench.json" method | grep -c '^GET$' || true)
 [[ $want_sets -ge 200 && $sets -eq $want_sets && $gets -eq $want_gets ]] || { summarize_json "$WORK/rbench.json" method | sort | uniq -c; fail "redis-benchmark: traced $sets SET, $gets GET; server ran $want_sets, $want_gets"; }
 pass "redis-benchmark -P 16 -c 2: every SET ($sets) and GET ($gets) the server ran, no more"
 
+# A connection made before reel attached: tracing the running redis-server by --pid, commands
+# on that old connection are recognised (server side, from /proc's listening sockets).
+REDIS_PID=$(pgrep -f "redis-server 127.0.0.1:$RPORT" | head -1)
+[[ -n $REDIS_PID ]] || fail "cannot find redis-server's pid"
+cat > "$WORK/old_conn.py" <<PY
+import os, socket, time
+s = socket.create_connection(("127.0.0.1", $RPORT))
+s.sendall(b"PING\r\n"); s.recv(100)          # before reel: not expected in the trace
+open("$WORK/connected", "w").close()
+while not os.path.exists("$WORK/go"): time.sleep(0.02)
+for cmd in [b"*1\r\n\$4\r\nPING\r\n", b"*3\r\n\$3\r\nSET\r\n\$3\r\nold\r\n\$1\r\n1\r\n"]:
+    s.sendall(cmd); s.recv(100)
+open("$WORK/done", "w").close()
+PY
+python3 "$WORK/old_conn.py" &
+STARTED_PIDS+=($!)
+for _ in $(seq 200); do [[ -e $WORK/connected ]] && break; sleep 0.05; done
+"$REEL" trace --pid "$REDIS_PID" --format json -o "$WORK/old.json" 2> "$WORK/old.log" &
+REEL_PID=$!
+STARTED_PIDS+=($REEL_PID)
+wait_log "$WORK/old.log" "tracing pid"
+touch "$WORK/go"
+for _ in $(seq 200); do [[ -e $WORK/done ]] && break; sleep 0.05; done
+sleep 0.2
+kill -INT "$REEL_PID"; wait "$REEL_PID" || fail "reel trace --pid redis exited non-zero"
+got=$(summarize_json "$WORK/old.json" comm role method target)
+want="redis-server server PING 
+redis-server server SET old"
+[[ $got == "$want" ]] || { diff <(echo "$want") <(echo "$got"); fail "existing connection not traced"; }
+pass "a connection opened before reel attached is traced, as the server side"
+
 echo "$CHECKS passed, 0 failed"
