@@ -16,8 +16,14 @@ def answer(q):
     hdr = struct.pack(">HHHHHH", qid, 0x8180 | rcode, 1, an, 0, 0)
     rr = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + bytes([127, 0, 0, 7]) if an else b""
     return hdr + question + rr
-udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); udp.bind(("127.0.0.1", 0))
-tcp = socket.socket(); tcp.bind(("127.0.0.1", udp.getsockname()[1])); tcp.listen()
+while True:  # one port for both: retry until a port free for UDP is also free for TCP
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); udp.bind(("127.0.0.1", 0))
+    tcp = socket.socket()
+    try:
+        tcp.bind(("127.0.0.1", udp.getsockname()[1])); break
+    except OSError:
+        udp.close(); tcp.close()
+tcp.listen()
 open(sys.argv[1], "w").write(str(udp.getsockname()[1]))
 def serve_tcp():
     while True:
