@@ -236,7 +236,16 @@ TEST_F(RedirectTest, ProxyProcessAndProxyAddressAreNeverRedirected) {
 }
 
 TEST_F(RedirectTest, DnsOverUdpIsSteeredAndRepliesLookLikeTheOriginalServer) {
-  auto resolver = bind_udp("127.0.0.1");
+  // One port for both UDP and TCP resolvers: retry until a port free for one is free for both.
+  testing::Listener resolver, tcp_resolver;
+  for (;;) {
+    resolver = bind_udp("127.0.0.1");
+    try {
+      tcp_resolver = listen_tcp("127.0.0.1", resolver.ep.port);
+      break;
+    } catch (const std::runtime_error&) {
+    }
+  }
   RedirectConfig c;
   c.dns4 = resolver.ep;
   load(c);
@@ -294,7 +303,6 @@ TEST_F(RedirectTest, DnsOverUdpIsSteeredAndRepliesLookLikeTheOriginalServer) {
   EXPECT_EQ(redirector_->counters().by_action[REEL_ACT_DNS_REDIRECTED], 2u);
 
   // DNS over TCP goes to the resolver too (not to the proxy), with its original answered.
-  auto tcp_resolver = listen_tcp("127.0.0.1", resolver.ep.port);
   std::string tcp = run_in_cgroup(cg(), [&] {
     auto f = connect_tcp(ep("127.0.0.53:53"));
     return f ? peer_of(f->get())->to_string() : f.error().message;
