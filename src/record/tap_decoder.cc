@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include "core/clock.h"
 #include "protocols/infer.h"
 
 namespace reel::record {
@@ -11,12 +12,6 @@ namespace {
 using protocols::MessageType;
 
 constexpr std::size_t kInferLimit = 1024;
-
-std::uint64_t now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 }  // namespace
 
@@ -101,9 +96,9 @@ void TapDecoder::data(ConnId id, Direction dir, std::span<const std::byte> bytes
     side.closed = true;
     if (c->decoder)
       c->decoder->on_close(dir == Direction::kClientToServer ? MessageType::kRequest : MessageType::kResponse,
-                           now_ns());
+                           monotonic_ns());
   } else {
-    side.add(bytes, now_ns());
+    side.add(bytes, monotonic_ns());
     std::lock_guard lock(mu_);
     stats_.bytes += bytes.size();
   }
@@ -156,7 +151,7 @@ void TapDecoder::close(ConnId id, bool /*reset*/) {
     drive(*c);
   }
   if (c->decoder) {
-    std::uint64_t t = now_ns();
+    std::uint64_t t = monotonic_ns();
     c->decoder->on_close(MessageType::kRequest, t);
     c->decoder->on_close(MessageType::kResponse, t);
     collect(*c, true);

@@ -4,29 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/clock.h"
+
 namespace reel {
 
-namespace {
-
-std::int64_t now_ns(clockid_t clock) {
-  timespec ts;
-  clock_gettime(clock, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-std::string wall_time(std::int64_t real_ns) {
-  time_t secs = real_ns / 1'000'000'000;
-  tm local;
-  localtime_r(&secs, &local);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%H:%M:%S", &local);
-  return fmt::format("{}.{:03}", buf, (real_ns / 1'000'000) % 1000);
-}
-
-}  // namespace
-
 EventPrinter::EventPrinter(bool json, std::FILE* out)
-    : json_(json), out_(out), mono_to_real_ns_(now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC)) {}
+    : json_(json), out_(out), mono_to_real_ns_(mono_to_real_offset_ns()) {}
 
 std::string EventPrinter::format(const RedirectEvent& e) const {
   std::int64_t real = static_cast<std::int64_t>(e.ts_ns) + mono_to_real_ns_;
@@ -41,7 +24,7 @@ std::string EventPrinter::format(const RedirectEvent& e) const {
                         {"action", action_name(e.action)}};
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
-  return fmt::format("{}  {:>7} {:<16} {:<7} {} {:<40} {}", wall_time(real), e.pid, e.comm, kind,
+  return fmt::format("{}  {:>7} {:<16} {:<7} {} {:<40} {}", local_clock(real), e.pid, e.comm, kind,
                      e.udp ? "udp" : "tcp", e.original.to_string(), action_name(e.action));
 }
 

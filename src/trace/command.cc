@@ -17,6 +17,7 @@
 
 #include "capture/capture.h"
 #include "capture/tracker.h"
+#include "core/clock.h"
 #include "core/process.h"
 #include "core/signals.h"
 #include "kernel/cgroup.h"
@@ -44,12 +45,6 @@ std::vector<pid_t> process_tree(pid_t root) {
 }
 
 namespace {
-
-std::uint64_t mono_now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 // The cgroup and every cgroup below it, as ids.
 void cgroup_ids_below(const std::string& path, std::uint64_t id, std::vector<std::uint64_t>& out) {
@@ -143,7 +138,7 @@ Result<int> trace(const TraceOptions& o) {
                              : o.pid ? fmt::format("pid {} and its children", o.pid)
                                      : target.cgroup->path());
 
-  std::uint64_t start = mono_now_ns(), last_expiry = start;
+  std::uint64_t start = monotonic_ns(), last_expiry = start;
   int exit_code = 0;
   bool done = false;
   std::vector<capture::TracedExchange> batch;
@@ -160,7 +155,7 @@ Result<int> trace(const TraceOptions& o) {
   while (!done) {
     REEL_TRY(cap->poll(5, [&](const capture::Event& e) { tracker.on_event(e, batch); }));
     emit();
-    std::uint64_t now = mono_now_ns();
+    std::uint64_t now = monotonic_ns();
     if (now - last_expiry > 1'000'000'000) {
       tracker.expire_idle(now, batch);
       last_expiry = now;

@@ -7,28 +7,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/clock.h"
 #include "core/encoding.h"
 #include "core/json_writer.h"
 
 namespace reel::trace {
 
 using protocols::Protocol;
-
-std::int64_t mono_to_real_offset_ns() {
-  timespec r, m;
-  clock_gettime(CLOCK_REALTIME, &r);
-  clock_gettime(CLOCK_MONOTONIC, &m);
-  return (std::int64_t(r.tv_sec) - m.tv_sec) * 1'000'000'000 + (r.tv_nsec - m.tv_nsec);
-}
-
-std::string iso8601(std::int64_t real_ns) {
-  time_t secs = real_ns / 1'000'000'000;
-  tm utc;
-  gmtime_r(&secs, &utc);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
-  return fmt::format("{}.{:03}Z", buf, (real_ns / 1'000'000) % 1000);
-}
 
 namespace {
 
@@ -60,7 +45,7 @@ std::string exchange_json_line(const capture::TracedExchange& t, std::int64_t of
   JsonWriter w(out);
   std::uint64_t start = ex.has_request ? ex.request_time.first_ns : ex.response_time.first_ns;
   w.begin_object()
-      .field("time", iso8601(static_cast<std::int64_t>(start) + off))
+      .field("time", iso8601_utc(static_cast<std::int64_t>(start) + off))
       .field("pid", c.key.tgid)
       .field("comm", c.comm)
       .field("protocol", protocols::protocol_name(ex.protocol))
@@ -123,7 +108,7 @@ class PrettySink : public Sink {
     const auto& ex = t.exchange;
     std::int64_t start = static_cast<std::int64_t>(ex.has_request ? ex.request_time.first_ns
                                                                   : ex.response_time.first_ns);
-    std::string when = iso8601(start + o_.mono_to_real_ns).substr(11, 12);
+    std::string when = local_clock(start + o_.mono_to_real_ns);
     std::string status = status_of(ex);
     std::string target = ex.target.size() > 60 ? ex.target.substr(0, 57) + "..." : ex.target;
     for (auto& ch : target)
@@ -257,7 +242,7 @@ class HarSink : public Sink {
                       ? ms(ex.response_time.first_ns - ex.request_time.last_ns) : 0;
     double send = ms(ex.request_time.last_ns - ex.request_time.first_ns);
     double receive = ex.has_response ? ms(ex.response_time.last_ns - ex.response_time.first_ns) : 0;
-    return {{"startedDateTime", iso8601(static_cast<std::int64_t>(ex.request_time.first_ns) + o_.mono_to_real_ns)},
+    return {{"startedDateTime", iso8601_utc(static_cast<std::int64_t>(ex.request_time.first_ns) + o_.mono_to_real_ns)},
             {"time", send + wait + receive},
             {"request", request},
             {"response",

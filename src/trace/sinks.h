@@ -32,9 +32,5 @@ std::unique_ptr<Sink> make_har_sink(const SinkOptions& o);
 
 // The JSON object for one exchange, as the json format's line (without the newline).
 std::string exchange_json_line(const capture::TracedExchange& t, std::int64_t mono_to_real_ns);
-// CLOCK_REALTIME - CLOCK_MONOTONIC now.
-std::int64_t mono_to_real_offset_ns();
-// "2026-11-22T00:12:03.123Z"
-std::string iso8601(std::int64_t real_ns);
 
 }  // namespace reel::trace
