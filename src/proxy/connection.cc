@@ -1,12 +1,11 @@
 #include "proxy/connection.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <spdlog/spdlog.h>
 
 namespace reel {
 namespace {
@@ -26,8 +25,7 @@ void set_linger_zero(int fd) {
   ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 }
 
-Connection::Connection(ConnId id, UniqueFd client, UniqueFd upstream, bool tapped,
-                       ConnContext ctx)
+Connection::Connection(ConnId id, UniqueFd client, UniqueFd upstream, bool tapped, ConnContext ctx)
     : id_(id),
       client_(std::move(client)),
       upstream_(std::move(upstream)),
@@ -45,6 +43,8 @@ Connection::Outcome Connection::connected() {
 }
 
 Connection::Outcome Connection::on_event(Side side, std::uint32_t events) {
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+    (side == Side::kClient ? up_ : down_).source_closing();
   switch (state_) {
     case State::kClosed:
       return Outcome::kClosed;

@@ -15,13 +15,14 @@ Error bind_error(const Endpoint& ep, int code) {
   auto where = ep.to_string();
   switch (code) {
     case EADDRINUSE:
-      return Error::msg(where + " is already in use (EADDRINUSE): another program listens there; "
-                                "stop it or choose another port", code);
+      return Error::msg(where +
+                            " is already in use (EADDRINUSE): another program listens there; "
+                            "stop it or choose another port",
+                        code);
     case EADDRNOTAVAIL:
       return Error::msg(where + " is not an address of this machine (EADDRNOTAVAIL)", code);
     case EACCES:
-      return Error::msg(where + " needs privileges to bind (EACCES): use a port above 1023",
-                        code);
+      return Error::msg(where + " needs privileges to bind (EACCES): use a port above 1023", code);
     default:
       return Error::from_errno("bind " + where, code);
   }

@@ -40,10 +40,12 @@ Result<Endpoint> original_destination(int fd) {
     // A v4 client on a dual-stack listener is filed by the IPv4 conntrack/hook, not the IPv6 one.
     auto v4 = ask(fd, SOL_IP, kSoOriginalDst);
     if (v4) return v4;
-    return fail(Error{v6.error().code, "connection was not redirected: SOL_IPV6 " +
-                                           v6.error().message + "; SOL_IP " + v4.error().message});
+    return fail(Error{v6.error().code,
+                      fmt::format("connection was not redirected: SOL_IPV6: {}; SOL_IP: {}",
+                                  v6.error().message, v4.error().message)});
   }
-  if (family != AF_INET) return fail_msg("original destination: not an IP socket (family {})", family);
+  if (family != AF_INET)
+    return fail_msg("original destination: not an IP socket (address family {})", family);
   auto v4 = ask(fd, SOL_IP, kSoOriginalDst);
   if (v4) return v4;
   return fail(v4.error().wrap("connection was not redirected: SOL_IP"));

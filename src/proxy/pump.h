@@ -1,5 +1,6 @@
-// One direction of a relayed connection: bytes from one socket to the other, through a pipe with
-// splice() (no copy to user space) or through a buffer with read/write when someone taps them.
+// One direction of a relayed connection: bytes from one socket to the other, through a buffer
+// with recv/send for small messages and through a pipe with splice() (no copy to user space) for
+// bulk. Tapped directions always use the buffer, since the tap needs the bytes.
 #pragma once
 
 #include <cstddef>
@@ -37,6 +38,9 @@ class Pump {
 
   // Moves bytes until both sockets would block, the budget is spent or the direction ends.
   Run run();
+  // The source socket reported RDHUP/HUP/ERR: its EOF or error is waiting, and no further edge
+  // will announce it, so every read must go on until EAGAIN.
+  void source_closing() { source_closing_ = true; }
   State state() const { return state_; }
   std::size_t pending() const { return pending_; }
   int error() const { return error_; }
@@ -47,6 +51,7 @@ class Pump {
   enum class Io : std::uint8_t { kProgress, kAgain, kEof, kError };
 
   Io fill();
+  void choose_path();
   Io flush();
   Io splice_in();
   Io splice_out();
@@ -66,6 +71,9 @@ class Pump {
   PumpTap tap_;
   State state_ = State::kOpen;
   bool eof_ = false;
+  bool source_closing_ = false;
+  bool drained_ = false;  // a short read emptied the source in this run
+  bool bulk_ = false;     // recent reads were big: splice them
   int error_ = 0;
   std::size_t pending_ = 0;
   std::uint64_t moved_ = 0;

@@ -2,11 +2,10 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
 #include <system_error>
-
-#include <spdlog/spdlog.h>
 
 #include "proxy/listener.h"
 #include "proxy/original_dst.h"
@@ -51,8 +50,8 @@ Result<std::unique_ptr<Relay>> Relay::start(RelayOptions options) {
 
   std::unique_ptr<Relay> relay(new Relay());
   relay->listening_ = listeners.bound;
-  relay->shared_ = std::make_unique<WorkerShared>(
-      WorkerShared{std::move(options), listeners.bound, threads});
+  relay->shared_ =
+      std::make_unique<WorkerShared>(WorkerShared{std::move(options), listeners.bound, threads});
   for (int i = 0; i < threads; i++) {
     relay->workers_.push_back(
         REEL_TRY(Worker::create(i, *relay->shared_, std::move(listeners.by_worker[i]))));
@@ -70,8 +69,10 @@ Result<std::unique_ptr<Relay>> Relay::start(RelayOptions options) {
   return relay;
 }
 
-void Relay::stop() {
-  for (auto& w : workers_) w->stop();
+void Relay::stop(std::chrono::milliseconds grace) {
+  if (threads_.empty()) return;
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  for (auto& w : workers_) w->stop(deadline);
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }

@@ -4,14 +4,16 @@
 #include <fcntl.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
-
-#include <spdlog/spdlog.h>
+#include <cstring>
+#include <optional>
 
 namespace reel {
 namespace {
@@ -20,6 +22,7 @@ namespace {
 constexpr std::uint64_t kTagMask = 7;
 constexpr std::uint64_t kTagListener = 2;
 constexpr std::uint64_t kTagWake = 3;
+static_assert(alignof(Connection) > kTagMask, "the tag bits must be free in a Connection*");
 constexpr int kMaxEvents = 256;
 // Accepts per wakeup per listener: listeners are level-triggered, so the rest waits its turn
 // behind the data already queued instead of starving it.
@@ -37,7 +40,8 @@ Result<Upstream> connect_upstream(const Endpoint& dest) {
   ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   sockaddr_storage ss;
   socklen_t len = dest.to_sockaddr(ss);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) == 0) return Upstream{std::move(fd), true};
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) == 0)
+    return Upstream{std::move(fd), true};
   if (errno == EINPROGRESS) return Upstream{std::move(fd), false};
   return fail_errno("connect " + dest.to_string());
 }
@@ -90,7 +94,8 @@ Result<std::unique_ptr<Worker>> Worker::create(int index, const WorkerShared& sh
   return w;
 }
 
-void Worker::stop() {
+void Worker::stop(std::chrono::steady_clock::time_point deadline) {
+  deadline_.store(deadline, std::memory_order_relaxed);
   stopping_.store(true, std::memory_order_release);
   std::uint64_t one = 1;
   [[maybe_unused]] auto n = ::write(wake_.get(), &one, sizeof one);
@@ -105,8 +110,8 @@ void Worker::run() {
   pthread_sigmask(SIG_BLOCK, &pipe_only, nullptr);
 
   std::array<epoll_event, kMaxEvents> events;
-  while (!stopping_.load(std::memory_order_acquire)) {
-    int n = ::epoll_wait(epoll_.get(), events.data(), kMaxEvents, yielded_.empty() ? -1 : 0);
+  while (!finished()) {
+    int n = ::epoll_wait(epoll_.get(), events.data(), kMaxEvents, wait_ms());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       spdlog::error("relay worker {}: epoll_wait: {}", index_, std::strerror(errno));
@@ -124,9 +129,28 @@ void Worker::run() {
   listeners_.clear();
 }
 
+bool Worker::finished() {
+  if (!stopping_.load(std::memory_order_acquire)) return false;
+  listeners_.clear();  // draining: no new connections
+  return conns_.empty() || std::chrono::steady_clock::now() >= deadline_.load();
+}
+
+int Worker::wait_ms() const {
+  if (!yielded_.empty()) return 0;
+  if (!stopping_.load(std::memory_order_relaxed)) return -1;
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline_.load() -
+                                                           std::chrono::steady_clock::now());
+  return static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 1000));
+}
+
 void Worker::dispatch(const epoll_event& ev) {
   std::uint64_t tag = ev.data.u64 & kTagMask;
-  if (tag == kTagWake) return;  // stopping_ is checked by the loop
+  if (tag == kTagWake) {
+    // Level-triggered: left unread it would wake every epoll_wait while draining.
+    std::uint64_t count;
+    [[maybe_unused]] auto n = ::read(wake_.get(), &count, sizeof count);
+    return;
+  }
   if (tag == kTagListener) return accept_from(static_cast<int>(ev.data.u64 >> 3));
   auto* c = reinterpret_cast<Connection*>(ev.data.u64 & ~kTagMask);
   handle(c, c->on_event(static_cast<Connection::Side>(tag), ev.events));
@@ -215,7 +239,8 @@ void Worker::adopt(std::unique_ptr<Connection> conn, bool connected) {
   auto base = reinterpret_cast<std::uint64_t>(c);
   using Side = Connection::Side;
   for (Side side : {Side::kClient, Side::kUpstream}) {
-    if (!add_to_epoll(epoll_.get(), c->fd(side), kEvents, base | static_cast<std::uint64_t>(side))) {
+    if (!add_to_epoll(epoll_.get(), c->fd(side), kEvents,
+                      base | static_cast<std::uint64_t>(side))) {
       spdlog::warn("relay: epoll_ctl: {}", std::strerror(errno));
       c->abort();
       return handle(c, Connection::Outcome::kClosed);
@@ -236,12 +261,12 @@ void Worker::handle(Connection* c, Connection::Outcome outcome) {
 
 void Worker::resume_yielded() {
   if (yielded_.empty()) return;
-  std::vector<Connection*> batch;
-  batch.swap(yielded_);
-  for (Connection* c : batch) {
+  resuming_.swap(yielded_);
+  for (Connection* c : resuming_) {
     c->queued_more = false;
     if (!c->closed()) handle(c, c->resume());
   }
+  resuming_.clear();
 }
 
 // Frees connections closed during the batch; their sockets were closed at once, so no later

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -25,22 +26,24 @@ struct WorkerShared {
 class Worker {
  public:
   // `listeners`: this worker's socket for each listening endpoint.
-  [[nodiscard]] static Result<std::unique_ptr<Worker>> create(int index,
-                                                              const WorkerShared& shared,
+  [[nodiscard]] static Result<std::unique_ptr<Worker>> create(int index, const WorkerShared& shared,
                                                               std::vector<UniqueFd> listeners);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
   ~Worker();
 
-  // The thread body: serves until stop(), then resets its connections and closes its listeners.
+  // The thread body: serves until stop(); then closes its listeners, lets open connections
+  // finish until the deadline and resets the rest.
   void run();
   // From any thread.
-  void stop();
+  void stop(std::chrono::steady_clock::time_point deadline);
   const Counters& counters() const { return counters_; }
 
  private:
   Worker(int index, const WorkerShared& shared);
 
+  bool finished();
+  int wait_ms() const;
   void dispatch(const epoll_event& ev);
   void accept_from(int listener);
   void shed_one(int listener);
@@ -62,9 +65,11 @@ class Worker {
   BufferPool buffers_;
   Counters counters_;
   std::atomic<bool> stopping_{false};
+  std::atomic<std::chrono::steady_clock::time_point> deadline_{};  // set before stopping_
   std::uint64_t next_seq_ = 0;
   std::vector<std::unique_ptr<Connection>> conns_;
-  std::vector<Connection*> yielded_;
+  std::vector<Connection*> yielded_;   // budget spent, work left: resumed after the batch
+  std::vector<Connection*> resuming_;  // yielded_ being resumed (kept to reuse its memory)
   std::vector<Connection*> dead_;
 };
 

@@ -185,10 +185,7 @@ Result<int> redirect(const RedirectOptions& o) {
   if (proxy.relay) {
     // The command has exited; let connections it closed finish their orderly shutdown with the
     // upstream before the relay resets whatever is left.
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-    while (proxy.relay->stats().active > 0 && std::chrono::steady_clock::now() < deadline)
-      ::poll(nullptr, 0, 5);
-    proxy.relay->stop();
+    proxy.relay->stop(std::chrono::seconds(2));
     rs = proxy.relay->stats();
   }
   print_summary(stderr, redirector->counters(), proxy.relay ? &rs : nullptr);

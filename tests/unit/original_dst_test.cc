@@ -2,10 +2,9 @@
 // and the BPF programs: tests/bpf covers it.
 #include "proxy/original_dst.h"
 
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-
-#include <gtest/gtest.h>
 
 #include "core/unique_fd.h"
 

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Cost of `reel trace` on a real HTTP server at its maximum rate.
+#
+# nginx (1 worker) serves a small file on loopback; wrk drives it flat out. Rounds alternate
+# without reel (A) and with `reel trace --pid NGINX --format json -o /dev/null` (B), in one run,
+# and the script reports the throughput ratio B/A, reel's CPU (share of one core) and peak RSS,
+# and exchanges lost: requests wrk completed minus exchanges reel saw, plus the kernel's count of
+# dropped events. Usage: bench/trace.sh [ROUNDS=3] [SECONDS=8] [CONNECTIONS=32]
+set -euo pipefail
+ROUNDS=${1:-3} SECS=${2:-8} CONNS=${3:-32}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+REEL=${REEL:-$ROOT/build/reel}
+command -v wrk >/dev/null || { echo "wrk is not installed (scripts/setup)"; exit 1; }
+WORK=$(mktemp -d /tmp/reel-bench-trace.XXXXXX)
+chmod 755 "$WORK"
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$WORK/www"
+head -c 512 /dev/urandom | base64 > "$WORK/www/index.html"
+cat > "$WORK/nginx.conf" <<CONF
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  client_body_temp_path $WORK/body;
+  proxy_temp_path $WORK/proxy;
+  fastcgi_temp_path $WORK/fastcgi;
+  uwsgi_temp_path $WORK/uwsgi;
+  scgi_temp_path $WORK/scgi;
+  server { listen 127.0.0.1:$PORT; root $WORK/www; }
+}
+CONF
+nginx -c "$WORK/nginx.conf" -g 'daemon off;' &
+NGINX=$!
+pids+=($NGINX)
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.05; done
+
+run_wrk() {  # prints "requests rps"
+  wrk -t1 -c"$CONNS" -d"${SECS}s" "http://127.0.0.1:$PORT/index.html" > "$WORK/wrk.out"
+  local reqs rps
+  reqs=$(awk '/requests in/ {print $1}' "$WORK/wrk.out")
+  rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.out")
+  echo "$reqs $rps"
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+declare -a A B CPU RSS LOST
+for r in $(seq "$ROUNDS"); do
+  read -r _ rps < <(run_wrk); A+=("$rps")
+
+  "$REEL" trace --pid "$NGINX" --format json -o /dev/null ${REEL_TRACE_ARGS:-} 2> "$WORK/reel.log" &
+  REEL_PID=$!
+  for _ in $(seq 200); do grep -q "tracing pid" "$WORK/reel.log" && break; sleep 0.05; done
+  t0=$(cpu_ticks "$REEL_PID"); s0=$(date +%s.%N)
+  read -r reqs rps < <(run_wrk); B+=("$rps")
+  t1=$(cpu_ticks "$REEL_PID"); s1=$(date +%s.%N)
+  RSS+=("$(awk '/VmHWM/ {print $2}' "/proc/$REEL_PID/status")")
+  sleep 0.5
+  kill -INT "$REEL_PID"; wait "$REEL_PID" || true
+  hz=$(getconf CLK_TCK)
+  CPU+=("$(echo "($t1 - $t0) / $hz / ($s1 - $s0) * 100" | bc -l)")
+  seen=$(sed -n 's/^capture: \([0-9]*\) exchanges.*/\1/p' "$WORK/reel.log")
+  dropped=$(sed -n 's/.*lost: \([0-9]*\) events.*/\1/p' "$WORK/reel.log")
+  # wrk counts completed requests; connections it cut at the deadline may add a few seen by reel.
+  LOST+=("$(( reqs > seen ? reqs - seen : 0 )) (kernel dropped $dropped events; wrk $reqs, reel $seen)")
+  echo "round $r: without ${A[-1]} req/s, with ${B[-1]} req/s, reel cpu $(printf %.1f "${CPU[-1]}")%, rss ${RSS[-1]} KiB, lost ${LOST[-1]}" >&2
+done
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+ma=$(median "${A[@]}"); mb=$(median "${B[@]}")
+echo
+echo "nginx + wrk -t1 -c$CONNS, ${SECS}s x $ROUNDS rounds each, alternating"
+printf '%-34s %12s\n' "without reel (req/s, median)" "$ma"
+printf '%-34s %12s\n' "with reel trace (req/s, median)" "$mb"
+printf '%-34s %12.3f\n' "ratio with/without" "$(echo "$mb / $ma" | bc -l)"
+printf '%-34s %11.1f%%\n' "reel CPU (of one core, median)" "$(median "${CPU[@]}")"
+printf '%-34s %9s KiB\n' "reel peak RSS (max)" "$(printf '%s\n' "${RSS[@]}" | sort -n | tail -1)"
+for l in "${LOST[@]}"; do echo "exchanges lost: $l"; done
