@@ -1,0 +1,119 @@
+#include "protocols/infer.h"
+
+#include <array>
+#include <string_view>
+
+#include "protocols/byte_reader.h"
+#include "protocols/dns/parse.h"
+#include "protocols/postgres/types.h"
+#include "protocols/text.h"
+
+namespace reel::protocols {
+
+namespace {
+
+bool digit(char c) { return c >= '0' && c <= '9'; }
+
+bool is_tls(std::string_view d) {
+  // A handshake record (22) of TLS 1.0-1.3 ("3.1" to "3.4" on the wire; ClientHello may say 3.0).
+  return d.size() >= 3 && d[0] == '\x16' && d[1] == '\x03' && static_cast<std::uint8_t>(d[2]) <= 4;
+}
+
+bool is_http1(std::string_view d, MessageType sender) {
+  if (sender == MessageType::kResponse) return d.starts_with("HTTP/1.");
+  static constexpr std::array<std::string_view, 9> kMethods = {
+      "GET ", "POST ", "PUT ", "DELETE ", "HEAD ", "OPTIONS ", "PATCH ", "CONNECT ", "TRACE "};
+  for (std::string_view m : kMethods) {
+    if (d.starts_with(m)) return true;
+  }
+  return false;
+}
+
+bool is_postgres(std::string_view d, MessageType sender) {
+  ByteReader r(d);
+  if (sender == MessageType::kResponse) {
+    // An authentication request opens every server side: 'R', length, a known method code.
+    std::uint8_t tag = 0;
+    std::uint32_t len = 0;
+    std::uint32_t code = 0;
+    return r.u8(tag) && tag == 'R' && r.be32(len) && len >= 8 && len < 4096 && r.be32(code) &&
+           code <= 12;
+  }
+  std::uint32_t len = 0;
+  std::uint32_t code = 0;
+  if (!r.be32(len) || !r.be32(code)) return false;
+  if (code == postgres::kSslRequest || code == postgres::kGssEncRequest) return len == 8;
+  if (code == postgres::kCancelRequest) return len == 16;
+  return code == postgres::kProtocolV3 && len > 8 && len <= 10000;
+}
+
+bool is_mysql(std::string_view d, MessageType sender) {
+  ByteReader r(d);
+  std::uint32_t len = 0;
+  std::uint8_t seq = 0;
+  std::uint8_t first = 0;
+  if (!r.le24(len) || !r.u8(seq) || !r.u8(first) || len < 2) return false;
+  if (sender == MessageType::kResponse) {
+    // The greeting: protocol 10 then a printable, NUL-terminated server version.
+    std::string_view version;
+    return seq == 0 && first == 10 && r.cstring(version) && !version.empty() &&
+           version.size() < 64 && is_text(version) && digit(version[0]);
+  }
+  // Joined mid-connection: a COM_QUERY whose SQL is text.
+  std::string_view rest = r.rest().substr(0, len - 1);
+  return seq == 0 && first == 0x03 && !rest.empty() && is_text(rest);
+}
+
+bool is_redis(std::string_view d, MessageType sender) {
+  if (d.size() < 4) return false;
+  std::size_t eol = d.find("\r\n");
+  if (eol == std::string_view::npos || eol < 1) return false;
+  std::string_view first = d.substr(1, eol - 1);
+  std::int64_t n = 0;
+  if (sender == MessageType::kRequest) {
+    // Clients send arrays of bulk strings: "*2\r\n$3\r\nGET\r\n...".
+    return d[0] == '*' && parse_int64(first, n) && n > 0 && d.substr(eol + 2).starts_with("$");
+  }
+  switch (d[0]) {
+    case '+':
+    case '-':
+      return is_text(first);
+    case ':':
+    case '$':
+    case '*':
+    case '%':
+    case '>':
+      return parse_int64(first, n);
+    default:
+      return false;
+  }
+}
+
+bool is_dns(std::string_view d, bool datagram) {
+  if (!datagram) {
+    ByteReader r(d);
+    std::uint16_t len = 0;
+    if (!r.be16(len) || len < 12 || len > d.size() - 2) return false;
+    d = d.substr(2, len);
+  }
+  dns::Message m;
+  Limits limits;
+  limits.max_items = 4;
+  return dns::parse_message(d, m, limits) && m.opcode == 0 && m.counts[0] == 1;
+}
+
+}  // namespace
+
+Protocol infer_protocol(std::span<const std::byte> data, MessageType sender, bool datagram) {
+  std::string_view d = as_chars(data);
+  if (datagram) return is_dns(d, true) ? Protocol::kDns : Protocol::kUnknown;
+  if (is_tls(d)) return Protocol::kTls;
+  if (is_http1(d, sender)) return Protocol::kHttp1;
+  if (is_postgres(d, sender)) return Protocol::kPostgres;
+  if (is_mysql(d, sender)) return Protocol::kMysql;
+  if (is_redis(d, sender)) return Protocol::kRedis;
+  if (is_dns(d, false)) return Protocol::kDns;
+  return Protocol::kUnknown;
+}
+
+}  // namespace reel::protocols

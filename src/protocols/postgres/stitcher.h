@@ -1,0 +1,18 @@
+// Pairs PostgreSQL requests and responses by protocol flow: a simple Query, or an extended-query
+// cycle (Parse/Bind/Describe/Execute... up to Sync), or the startup and authentication
+// conversation, is answered by everything the server sends up to ReadyForQuery. SSLRequest is
+// answered by one byte; Terminate and CancelRequest get no answer.
+#pragma once
+
+#include <deque>
+#include <vector>
+
+#include "protocols/exchange.h"
+#include "protocols/postgres/types.h"
+
+namespace reel::protocols::postgres {
+
+void stitch(std::deque<Message>& requests, std::deque<Message>& responses, StitchState& state,
+            const Limits& limits, bool flush, std::vector<Exchange>& out);
+
+}  // namespace reel::protocols::postgres
