@@ -135,7 +135,9 @@ Result<std::unique_ptr<Capture>> Capture::start(const CaptureConfig& config) {
   if (!skel) return fail_errno("cannot open the capture BPF programs");
   skel->rodata->scope_mode = config.cgroup_ids.empty() ? 2 : 1;
   skel->rodata->max_bytes_per_call = config.max_bytes_per_call;
-  skel->rodata->wakeup_bytes = config.ring_bytes / 8;
+  // Wake the reader early only when half the ring is pending: below that its timed drain keeps
+  // up, and a wake-up per event past a low mark would cost more than it saves.
+  skel->rodata->wakeup_bytes = config.ring_bytes / 2;
   if (bpf_map__set_max_entries(skel->maps.events, config.ring_bytes) != 0)
     return fail_msg("capture ring buffer size {} is not a power of two", config.ring_bytes);
   if (int err = capture__load(skel.get()); err != 0)

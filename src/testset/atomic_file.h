@@ -1,0 +1,34 @@
+// Crash-safe file replacement: a reader (or a crash at any instant) sees either the old content
+// or the new, never a mix or a truncated file.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace reel::testset {
+
+// Writes `content` to a temporary in the same directory (same filesystem, so rename is
+// atomic), fsyncs it, renames it over `path` and fsyncs the directory so the rename itself is
+// durable. The file gets exactly `mode` (not filtered by the umask). On error the temporary is
+// removed and `path` is untouched.
+Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view content,
+                               mode_t mode = 0644);
+
+// Temporaries are named ".<target>.tmp-XXXXXX": hidden, and never "*.yaml", so a reader that
+// lists tests/*.yaml cannot mistake a leftover for a test.
+bool is_temp_name(std::string_view filename);
+
+// Deletes temporaries left in `dir` by a crash mid-write; returns how many were removed.
+Result<std::size_t> remove_stale_temps(const std::filesystem::path& dir);
+
+// Whole file into memory; refuses files over `max_bytes` rather than exhausting memory.
+Result<std::string> read_file(const std::filesystem::path& path,
+                              std::size_t max_bytes = std::size_t{1} << 30);
+
+}  // namespace reel::testset

@@ -1,0 +1,45 @@
+#include "testset/model.h"
+
+#include <array>
+#include <utility>
+
+#include "protocols/text.h"
+
+namespace reel::testset {
+
+namespace {
+
+constexpr std::array<std::pair<MockKind, std::string_view>, 6> kKindNames{{
+    {MockKind::kHttp, "Http"},
+    {MockKind::kGeneric, "Generic"},
+    {MockKind::kRedis, "Redis"},
+    {MockKind::kPostgres, "Postgres"},
+    {MockKind::kMySql, "MySQL"},
+    {MockKind::kDns, "DNS"},
+}};
+
+}  // namespace
+
+const std::string* find_header(const HeaderMap& headers, std::string_view name) {
+  for (const auto& [key, value] : headers) {
+    if (protocols::iequals(key, name)) return &value;
+  }
+  return nullptr;
+}
+
+std::string_view mock_kind_name(MockKind kind) {
+  for (const auto& [k, name] : kKindNames) {
+    if (k == kind) return name;
+  }
+  return "Unknown";
+}
+
+MockKind mock_kind_from_name(std::string_view name) {
+  if (name == "PostgresV2") return MockKind::kPostgres;
+  for (const auto& [kind, n] : kKindNames) {
+    if (n == name) return kind;
+  }
+  return MockKind::kUnknown;
+}
+
+}  // namespace reel::testset

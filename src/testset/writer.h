@@ -1,0 +1,73 @@
+// Writes one test set as tests complete, so a crash loses at most the test in flight.
+//
+// Every file is replaced atomically (temporary in the same directory, fsync, rename, fsync of the
+// directory). mocks.yaml is rewritten whole on each append rather than appended to: an append
+// that a crash (or a full disk) interrupts leaves half a YAML document that breaks the whole
+// file, for Keploy as much as for us, while a rename leaves the old file or the new one. The
+// cost is rewriting the file per append; the writer keeps its text in memory, so that is one
+// sequential write and an fsync, which stays small next to recording for test sets of a few
+// hundred MB of mocks. Past that, batch mocks per test (record() does) or start a new test set.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "testset/model.h"
+#include "testset/redact.h"
+
+namespace reel::testset {
+
+struct WriterOptions {
+  mode_t file_mode = 0644;  // 0600 keeps recordings private to their owner
+  // Applied to every test and mock before it is serialised; nullopt writes secrets as captured.
+  std::optional<Redactor> redactor;
+};
+
+// Thread-safe: tests finishing on several threads may call it concurrently.
+class TestSetWriter {
+ public:
+  // Opens (creating if needed) the test set directory `dir`. Tests and mocks already there are
+  // kept and numbering continues after them; temporaries left by a crash are removed.
+  static Result<TestSetWriter> open(const std::filesystem::path& dir, WriterOptions options = {});
+  // Creates ROOT/test-set-N, N one past the highest test set under ROOT (0 for the first).
+  static Result<TestSetWriter> create_next(const std::filesystem::path& root,
+                                           WriterOptions options = {});
+
+  // The mocks of one test, then the test: a crash in between leaves mocks no test uses, never a
+  // test without its mocks. Returns the test's name.
+  Result<std::string> record(TestCase test, std::vector<Mock> mocks);
+  // Names an unnamed test "test-K" (K one past the highest so far). Returns the name.
+  Result<std::string> write_test(TestCase test);
+  // Names unnamed mocks "mock-N", N counting across the whole mocks.yaml.
+  Result<void> append_mocks(std::vector<Mock> mocks);
+
+  const std::filesystem::path& dir() const { return dir_; }
+  std::string name() const { return dir_.filename().string(); }
+  std::size_t tests_written() const;
+  std::size_t mocks_written() const;
+
+ private:
+  TestSetWriter(std::filesystem::path dir, WriterOptions options);
+  Result<void> load_existing();
+  Result<void> append_locked(std::vector<Mock>& mocks);
+  Result<std::string> write_test_locked(TestCase& test);
+
+  std::filesystem::path dir_;
+  WriterOptions options_;
+  std::unique_ptr<std::mutex> mutex_;
+  std::string mocks_text_;  // the current mocks.yaml
+  std::size_t next_test_ = 1;
+  std::size_t next_mock_ = 0;
+  std::size_t tests_written_ = 0;
+  std::size_t mocks_written_ = 0;
+};
+
+}  // namespace reel::testset
