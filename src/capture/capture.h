@@ -23,7 +23,7 @@ struct CaptureConfig {
   std::vector<std::uint64_t> cgroup_ids;  // scope: tasks in these cgroups (children follow)
   std::vector<pid_t> tgids;               // or: these processes and their descendants
   std::uint64_t max_bytes_per_call = 64 * 1024;  // beyond it, a length-only event
-  std::uint32_t ring_bytes = 16u << 20;          // power of two
+  std::uint32_t ring_bytes = 8u << 20;           // power of two
 };
 
 // Identifies one connection: successive connections on the same (tgid, fd) differ in gen.
