@@ -450,16 +450,24 @@ static __always_inline u8 dir_of(u32 op) {
              : CAP_DIR_INGRESS;
 }
 
+/* For a call that finished having moved bytes on a known socket: its stashed arguments (in
+ * `st`) and its connection; NULL otherwise. Every data-moving exit starts here. */
+static __always_inline struct conn_val *finished_call(struct sys_exit_ctx *ctx, u32 op,
+                                                      struct stash *st) {
+  struct stash *s = take_stash(op);
+  if (!s) return NULL;
+  *st = *s;
+  drop_stash(s);
+  if (ctx->ret <= 0) return NULL;
+  return conn_of((u32)st->args[0], CAP_ROLE_UNKNOWN, false);
+}
+
 /* read/write/recvfrom/sendto: one flat buffer in args[1]. */
 static __always_inline int exit_flat(struct sys_exit_ctx *ctx, u32 op) {
-  struct stash *s = take_stash(op);
-  if (!s) return 0;
-  struct stash st = *s;
-  drop_stash(s);
-  if (ctx->ret <= 0) return 0;
-  u32 fd = (u32)st.args[0];
-  struct conn_val *v = conn_of(fd, CAP_ROLE_UNKNOWN, false);
+  struct stash st;
+  struct conn_val *v = finished_call(ctx, op, &st);
   if (!v) return 0;
+  u32 fd = (u32)st.args[0];
   struct cap_addr peer = {};
   u8 flags = 0;
   if (v->protocol == IPPROTO_UDP_) {
@@ -472,14 +480,10 @@ static __always_inline int exit_flat(struct sys_exit_ctx *ctx, u32 op) {
 
 /* readv/writev: iovec array in args[1], count in args[2]. */
 static __always_inline int exit_vec(struct sys_exit_ctx *ctx, u32 op) {
-  struct stash *s = take_stash(op);
-  if (!s) return 0;
-  struct stash st = *s;
-  drop_stash(s);
-  if (ctx->ret <= 0) return 0;
-  u32 fd = (u32)st.args[0];
-  struct conn_val *v = conn_of(fd, CAP_ROLE_UNKNOWN, false);
+  struct stash st;
+  struct conn_val *v = finished_call(ctx, op, &st);
   if (!v) return 0;
+  u32 fd = (u32)st.args[0];
   u8 flags = v->protocol == IPPROTO_UDP_ ? CAP_F_DATAGRAM : 0;
   emit_bytes(v, fd, dir_of(op), flags, (const struct iovec *)st.args[1], st.args[2], NULL,
              (u64)ctx->ret, NULL);
@@ -501,28 +505,20 @@ static __always_inline void emit_msghdr(struct conn_val *v, u32 fd, u8 dir, cons
 }
 
 static __always_inline int exit_msg(struct sys_exit_ctx *ctx, u32 op) {
-  struct stash *s = take_stash(op);
-  if (!s) return 0;
-  struct stash st = *s;
-  drop_stash(s);
-  if (ctx->ret <= 0) return 0;
-  u32 fd = (u32)st.args[0];
-  struct conn_val *v = conn_of(fd, CAP_ROLE_UNKNOWN, false);
+  struct stash st;
+  struct conn_val *v = finished_call(ctx, op, &st);
   if (!v) return 0;
+  u32 fd = (u32)st.args[0];
   emit_msghdr(v, fd, dir_of(op), (const void *)st.args[1], (u64)ctx->ret);
   return 0;
 }
 
 /* recvmmsg/sendmmsg: ret is the number of messages; each carries its own msg_len. */
 static __always_inline int exit_mmsg(struct sys_exit_ctx *ctx, u32 op) {
-  struct stash *s = take_stash(op);
-  if (!s) return 0;
-  struct stash st = *s;
-  drop_stash(s);
-  if (ctx->ret <= 0) return 0;
-  u32 fd = (u32)st.args[0];
-  struct conn_val *v = conn_of(fd, CAP_ROLE_UNKNOWN, false);
+  struct stash st;
+  struct conn_val *v = finished_call(ctx, op, &st);
   if (!v) return 0;
+  u32 fd = (u32)st.args[0];
   struct mmsghdr *msgs = (struct mmsghdr *)st.args[1];
   for (int i = 0; i < MAX_MMSG; i++) {
     if (i >= ctx->ret) break;
@@ -535,14 +531,10 @@ static __always_inline int exit_mmsg(struct sys_exit_ctx *ctx, u32 op) {
 
 /* sendfile: the bytes come from a file; their count is known, their content is not. */
 static __always_inline int exit_sendfile(struct sys_exit_ctx *ctx) {
-  struct stash *s = take_stash(CALL_SENDFILE);
-  if (!s) return 0;
-  struct stash st = *s;
-  drop_stash(s);
-  if (ctx->ret <= 0) return 0;
-  u32 fd = (u32)st.args[0];
-  struct conn_val *v = conn_of(fd, CAP_ROLE_UNKNOWN, false);
+  struct stash st;
+  struct conn_val *v = finished_call(ctx, CALL_SENDFILE, &st);
   if (!v) return 0;
+  u32 fd = (u32)st.args[0];
   u64 pos = __sync_fetch_and_add(&v->egress, (u64)ctx->ret);
   struct emit_ctx c = {.fd = fd, .dir = CAP_DIR_EGRESS, .flags = CAP_F_SENDFILE, .gen = v->gen};
   emit_gap(&c, pos, (u64)ctx->ret);

@@ -42,19 +42,9 @@ enum cap_counter {
 #define CAP_CHUNK 8192 /* bytes per data event at most */
 #define CAP_COMM_LEN 16
 
-#ifdef __cplusplus
-#include <cstdint>
-namespace reel::abi {
-using u8 = std::uint8_t;
-using u16 = std::uint16_t;
-using u32 = std::uint32_t;
-using u64 = std::uint64_t;
-#else
-typedef __u8 u8;
-typedef __u16 u16;
-typedef __u32 u32;
-typedef __u64 u64;
-#endif
+#include "types.h"
+
+REEL_ABI_BEGIN
 
 struct cap_addr {
   u8 ip[16];
@@ -104,8 +94,6 @@ struct cap_data_event {
   u8 data[CAP_CHUNK];
 };
 
-#ifdef __cplusplus
-}  // namespace reel::abi
-#endif
+REEL_ABI_END
 
 #endif

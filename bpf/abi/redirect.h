@@ -27,19 +27,9 @@ enum reel_event_kind {
   REEL_EV_ORIGDST = 1,  /* the proxy asked for the original destination */
 };
 
-#ifdef __cplusplus
-#include <cstdint>
-namespace reel::abi {
-using u8 = std::uint8_t;
-using u16 = std::uint16_t;
-using u32 = std::uint32_t;
-using u64 = std::uint64_t;
-#else
-typedef __u8 u8;
-typedef __u16 u16;
-typedef __u32 u32;
-typedef __u64 u64;
-#endif
+#include "types.h"
+
+REEL_ABI_BEGIN
 
 #define REEL_COMM_LEN 16
 /* getsockopt(SOL_IP, SO_ORIGINAL_DST) and getsockopt(SOL_IPV6, IP6T_SO_ORIGINAL_DST) */
@@ -102,8 +92,6 @@ struct reel_counters {
   u64 by_action[REEL_ACT__COUNT];
 };
 
-#ifdef __cplusplus
-}  // namespace reel::abi
-#endif
+REEL_ABI_END
 
 #endif

@@ -1,6 +1,6 @@
-"""A loopback HTTP server for end-to-end tests: GET /NAME serves DIR/NAME, POST echoes the body.
+"""The demo service (and the e2e tests' server): GET /NAME serves DIR/NAME, POST echoes the body.
 
-Usage: echo_server.py HOST PORTFILE DIR  (binds port 0 and writes the chosen port to PORTFILE)
+Usage: server.py HOST PORTFILE DIR  (binds port 0 and writes the chosen port to PORTFILE)
 """
 import http.server
 import os

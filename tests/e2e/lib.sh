@@ -18,10 +18,11 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { CHECKS=$((CHECKS + 1)); echo "ok $CHECKS - $*"; }
 
-# start_echo_server HOST: starts tests/e2e/echo_server.py on HOST, port 0; sets SERVER_PORT.
+# start_echo_server HOST: starts the demo HTTP server (GET files, POST echo) on HOST, port 0;
+# sets SERVER_PORT.
 start_echo_server() {
   local host=$1 portfile="$WORK/port.$RANDOM"
-  python3 "$E2E_DIR/echo_server.py" "$host" "$portfile" "$WORK/www" &
+  python3 "$E2E_DIR/../../examples/redirect-demo/server.py" "$host" "$portfile" "$WORK/www" &
   STARTED_PIDS+=($!)
   local deadline=$((SECONDS + 10))
   while [[ ! -s $portfile ]]; do

@@ -32,7 +32,7 @@ TEST(ParseEndpoint, RejectsWhatIsNotHostPort) {
 }
 
 TEST(Endpoint, SockaddrRoundTrip) {
-  for (const char* text : {"10.1.2.3:53", "[fd00::7]:8443", "[::ffff:1.2.3.4]:9"}) {
+  for (const char* text : {"127.1.2.3:53", "[fd00::7]:8443", "[::ffff:1.2.3.4]:9"}) {
     auto ep = parse_endpoint(text);
     ASSERT_TRUE(ep);
     sockaddr_storage ss;
@@ -44,12 +44,12 @@ TEST(Endpoint, SockaddrRoundTrip) {
 }
 
 TEST(ParseCidr, PrefixesAreCanonicalAndContainmentWorks) {
-  auto c = parse_cidr("10.1.2.3/8");
+  auto c = parse_cidr("127.1.2.3/8");
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->prefix, 96 + 8);
-  EXPECT_EQ(c->to_string(), "10.0.0.0/8");
-  EXPECT_TRUE(c->contains(*parse_ip("10.200.0.1")));
-  EXPECT_FALSE(c->contains(*parse_ip("11.0.0.1")));
+  EXPECT_EQ(c->to_string(), "127.0.0.0/8");
+  EXPECT_TRUE(c->contains(*parse_ip("127.200.0.1")));
+  EXPECT_FALSE(c->contains(*parse_ip("128.0.0.1")));
   EXPECT_FALSE(c->contains(*parse_ip("::1")));
 
   auto host = parse_cidr("127.0.0.9");
@@ -61,7 +61,7 @@ TEST(ParseCidr, PrefixesAreCanonicalAndContainmentWorks) {
   EXPECT_TRUE(v6->contains(*parse_ip("fdff::1")));
   EXPECT_FALSE(v6->contains(*parse_ip("fe80::1")));
 
-  EXPECT_FALSE(parse_cidr("10.0.0.0/33"));
+  EXPECT_FALSE(parse_cidr("127.0.0.0/33"));
   EXPECT_FALSE(parse_cidr("::/129"));
   EXPECT_FALSE(parse_cidr("nonsense/8"));
 }
