@@ -6,6 +6,10 @@
 
 namespace reel {
 
+// Length (1-4) of the well-formed UTF-8 sequence starting at s[i], or 0 when it is not one
+// (overlong forms, surrogates and values past U+10FFFF are not UTF-8).
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i);
+
 // True when `bytes` is well-formed UTF-8 with no NUL or other C0 controls but tab, CR and LF.
 bool is_printable_utf8(std::string_view bytes);
 std::string base64_encode(std::string_view bytes);

@@ -90,27 +90,6 @@ JsonWriter& JsonWriter::value(bool v) {
   return *this;
 }
 
-namespace {
-
-// Length of the valid UTF-8 sequence at s[i], or 0.
-std::size_t utf8_len(std::string_view s, std::size_t i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  std::size_t len = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-  if (len == 0 || i + len > s.size()) return 0;
-  std::uint32_t cp = c & (0xff >> (len + 1));
-  for (std::size_t k = 1; k < len; k++) {
-    auto cc = static_cast<unsigned char>(s[i + k]);
-    if ((cc & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (cc & 0x3f);
-  }
-  if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-      (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-    return 0;
-  return len;
-}
-
-}  // namespace
-
 void JsonWriter::escaped(std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out_ += '"';
@@ -123,7 +102,7 @@ void JsonWriter::escaped(std::string_view s) {
       continue;
     }
     if (c >= 0x80) {
-      if (std::size_t n = utf8_len(s, i)) {
+      if (std::size_t n = utf8_sequence_length(s, i)) {
         i += n;
         continue;
       }

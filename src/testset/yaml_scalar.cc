@@ -5,6 +5,8 @@
 
 #include <regex>
 
+#include "core/encoding.h"
+
 namespace reel::testset::yaml_detail {
 
 namespace {
@@ -193,18 +195,8 @@ void write_escape(std::uint32_t cp, std::string& out) {
 
 bool valid_utf8(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    int len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return false;
-    std::uint32_t cp = len == 1 ? c : c & (0xff >> (len + 1));
-    for (int k = 1; k < len; k++) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-      return false;
+    std::size_t len = utf8_sequence_length(s, i);
+    if (len == 0) return false;
     i += len;
   }
   return true;
@@ -275,18 +267,7 @@ void write_literal(std::string_view s, int indent, std::string& out) {
 }
 
 std::string base64_lines(std::string_view bytes) {
-  static constexpr std::string_view kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string enc;
-  for (std::size_t i = 0; i < bytes.size(); i += 3) {
-    std::uint32_t n = static_cast<unsigned char>(bytes[i]) << 16;
-    if (i + 1 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 1]) << 8;
-    if (i + 2 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 2]);
-    enc += kAlphabet[(n >> 18) & 63];
-    enc += kAlphabet[(n >> 12) & 63];
-    enc += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
-    enc += i + 2 < bytes.size() ? kAlphabet[n & 63] : '=';
-  }
+  std::string enc = base64_encode(bytes);
   constexpr std::size_t kLine = 70;
   if (enc.size() < kLine) return enc;
   std::string out;
