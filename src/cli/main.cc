@@ -5,7 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include "doctor/doctor.h"
+#include "record/command.h"
 #include "redirect/command.h"
+#include "replay/command.h"
 #include "trace/command.h"
 
 namespace {
@@ -75,6 +77,47 @@ int main(int argc, char** argv) {
   trace->add_flag("-v,--verbose", to.verbose, "show headers and bodies (pretty format)");
   trace->footer("Target: -- CMD ARGS... (start CMD and trace it), --pid PID or --cgroup PATH.");
 
+  reel::record::RecordCommandOptions rec;
+  auto* record = app.add_subcommand(
+      "record", "record an app: calls into it become test cases, calls it makes become mocks");
+  record->add_option("-p,--path", rec.dir, "directory for test sets (default ./reel)");
+  record->add_option("--app-port", rec.app_port, "only requests to this port become test cases");
+  record->add_option("--passthrough", rec.passthrough,
+                     "HOST, HOST:PORT or CIDR the app reaches directly, unrecorded (repeatable)")
+      ->allow_extra_args(false);
+  record->add_option("--config", rec.config, "noise and redaction rules (default ./reel.yaml)");
+  record->add_option("--dns-upstream", rec.dns_upstream,
+                     "resolver for the app's DNS queries (default: /etc/resolv.conf)");
+  record->add_flag("--no-dns", rec.no_dns, "leave DNS alone: no DNS mocks");
+  record->footer("Target: -- CMD ARGS... (started in a new cgroup). Ctrl-C ends the app and the "
+                 "recording; every finished test is already on disk.");
+
+  reel::replay::TestCommandOptions tst;
+  auto* test = app.add_subcommand(
+      "test", "replay recorded test cases against the app, every dependency served from mocks");
+  test->add_option("-p,--path", tst.dir, "directory of test sets (default ./reel)");
+  test->add_option("--test-sets", tst.test_sets, "only these test sets, e.g. test-set-0,test-set-2")
+      ->delimiter(',')
+      ->allow_extra_args(false);
+  test->add_option("--delay", tst.delay_s, "seconds to wait for the app instead of polling its port");
+  test->add_option("--health-url", tst.health_url, "poll this URL until it answers below 500");
+  test->add_option("--app-port", tst.app_port, "send requests here (default: the recorded port)");
+  test->add_option("--timeout", tst.timeout_s, "seconds to wait for each response (default 10)");
+  test->add_option("--report", tst.report, "also write junit:FILE");
+  test->add_flag("--json", tst.json, "print a JSON summary on stdout");
+  test->add_option("--config", tst.config, "noise rules (default ./reel.yaml)");
+  test->footer("Target: -- CMD ARGS... (the build under test). Exit code 0 when every test "
+               "passed, 1 when one failed, 2 on an error.");
+
+  reel::replay::MockCommandOptions mck;
+  auto* mock = app.add_subcommand(
+      "mock", "run a command with every dependency served from recorded mocks (no network)");
+  mock->add_option("-p,--path", mck.dir, "directory of test sets (default ./reel)");
+  mock->add_option("--test-sets", mck.test_sets, "only the mocks of these test sets")
+      ->delimiter(',')
+      ->allow_extra_args(false);
+  mock->footer("Target: -- CMD ARGS... (e.g. the app's own test suite). Exit code: the command's.");
+
   bool doctor_json = false;
   auto* doctor = app.add_subcommand("doctor", "check what reel can do on this machine");
   doctor->add_flag("--json", doctor_json, "print the checks as JSON");
@@ -91,11 +134,17 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, front, argv);
   ro.command = command;
   to.command = command;
+  rec.command = command;
+  tst.command = command;
+  mck.command = command;
   setup_logging(verbose);
 
   if (*redirect) return reel::run_redirect(ro);
   if (*relay) return reel::run_relay(relay_opts);
   if (*trace) return reel::trace::run_trace(to);
+  if (*record) return reel::record::run_record(rec);
+  if (*test) return reel::replay::run_test(tst);
+  if (*mock) return reel::replay::run_mock(mck);
   if (*doctor) return reel::run_doctor(doctor_json);
   return 2;
 }

@@ -97,6 +97,8 @@ Result<void> TestSetWriter::load_existing() {
 
 Result<std::string> TestSetWriter::record(TestCase test, std::vector<Mock> mocks) {
   std::lock_guard lock(*mutex_);
+  if (test.name.empty()) test.name = fmt::format("test-{}", next_test_);
+  for (auto& m : mocks) m.metadata["reel.test"] = test.name;
   REEL_TRY(append_locked(mocks));
   return write_test_locked(test);
 }

@@ -42,7 +42,8 @@ class TestSetWriter {
                                            WriterOptions options = {});
 
   // The mocks of one test, then the test: a crash in between leaves mocks no test uses, never a
-  // test without its mocks. Returns the test's name.
+  // test without its mocks. Each mock is stamped with metadata reel.test = the test's name, so
+  // replay ties it to its test even when tests ran concurrently. Returns the test's name.
   Result<std::string> record(TestCase test, std::vector<Mock> mocks);
   // Names an unnamed test "test-K" (K one past the highest so far). Returns the name.
   Result<std::string> write_test(TestCase test);

@@ -1,0 +1,320 @@
+// Plays a PostgreSQL server from Postgres mocks: refuses TLS, trusts any login, and answers each
+// client turn (a Query, or an extended batch through Sync or Flush) with the recorded answer
+// of the mock that fits it best.
+#include <random>
+
+#include "mock/postgres_wire.h"
+#include "mock/protocols.h"
+#include "mock/sql_text.h"
+#include "protocols/postgres/decode.h"
+#include "protocols/postgres/parse.h"
+#include "testset/yaml_value.h"
+
+namespace reel::mock {
+
+namespace {
+
+namespace pp = protocols::postgres;
+using pg::Message;
+using testset::Value;
+
+// What a mock recorded, read back once per responder.
+struct Recorded {
+  bool usable = false;
+  bool startup = false;
+  std::vector<std::vector<Message>> requests;  // client segments
+  std::vector<std::string> responses;          // server segments, wire bytes
+  std::vector<std::string> canon;              // first segment up to its end, canonical
+  std::string tags;
+  std::string sql;  // normalized
+};
+
+const std::string* text_at(const Value& v, std::string_view key) {
+  const Value* f = v.find(key);
+  return f && f->is_scalar() ? &f->text : nullptr;
+}
+
+// Keploy's files may hold no payload: a simple Query can still be rebuilt from its text.
+bool rebuild_query(const Value& packet, std::vector<Message>& out) {
+  const Value* header = packet.find("header");
+  const Value* query = packet.find("query");
+  const std::string* sql = query && query->is_mapping() ? text_at(*query, "string") : nullptr;
+  if (!header || header->items.size() != 1 || header->items[0].text != "Q" || !sql) return false;
+  out.push_back(pg::typed('Q', *sql + '\0'));
+  return true;
+}
+
+// One turn as the matcher compares it.
+struct Shape {
+  std::vector<std::string> canon;
+  std::string tags;
+  std::string sql;
+};
+
+Shape shape_of(const std::vector<Message>& msgs, const std::string& sql) {
+  Shape s;
+  for (const auto& m : msgs) {
+    s.canon.push_back(pg::canonical(m));
+    s.tags.push_back(m.tag == pp::kUntyped ? '0' : m.tag);
+    if (pg::ends_turn(m.tag)) break;
+  }
+  s.sql = normalize_sql(sql, SqlDialect::kPostgres);
+  return s;
+}
+
+Recorded read_mock(const testset::Mock& mock) {
+  Recorded r;
+  const auto* spec = std::get_if<testset::PacketMockSpec>(&mock.spec);
+  if (!spec || spec->requests.empty()) return r;
+  if (auto it = mock.metadata.find("reel.truncated"); it != mock.metadata.end()) return r;
+  for (const Value& packet : spec->requests) {
+    std::vector<Message> msgs;
+    std::string bytes;
+    const std::string* payload = text_at(packet, "payload");
+    bool ok = payload ? testset::base64_decode(*payload, bytes) && pg::split(bytes, true, msgs)
+                      : rebuild_query(packet, msgs);
+    if (!ok && packet.find("password_message")) ok = true;  // redacted: never compared
+    if (!ok) return r;
+    for (const auto& m : msgs) r.startup = r.startup || m.tag == pp::kUntyped;
+    if (const std::string* id = text_at(packet, "identifier"); id && *id == "StartupRequest") {
+      r.startup = true;
+    }
+    r.requests.push_back(std::move(msgs));
+  }
+  for (const Value& packet : spec->responses) {
+    std::string bytes;
+    const std::string* payload = text_at(packet, "payload");
+    if (!payload || !testset::base64_decode(*payload, bytes)) return r;
+    r.responses.push_back(std::move(bytes));
+  }
+  if (r.responses.empty()) return r;
+  std::string sql;
+  if (const Value* q = spec->requests.front().find("query"); q && q->is_mapping()) {
+    if (const std::string* s = text_at(*q, "string")) sql = *s;
+  }
+  Shape s = shape_of(r.requests.front(), sql);
+  r.canon = std::move(s.canon);
+  r.tags = std::move(s.tags);
+  r.sql = std::move(s.sql);
+  r.usable = true;
+  return r;
+}
+
+// The transaction status of the last ReadyForQuery in `bytes`, or `current`.
+char tx_status(std::string_view bytes, char current) {
+  if (bytes.size() < 6) return current;
+  std::string_view z = bytes.substr(bytes.size() - 6);
+  if (z.substr(0, 5) == std::string_view("Z\0\0\0\x05", 5)) return z[5];
+  return current;
+}
+
+class PostgresResponder final : public Responder {
+ public:
+  explicit PostgresResponder(const Context& ctx) : ctx_(ctx) {
+    limits_.max_frame = 64 << 20;
+  }
+
+  Output feed(std::span<const std::byte> bytes) override {
+    Output out;
+    std::uint64_t drop = std::min<std::uint64_t>(skip_, bytes.size());
+    skip_ -= drop;
+    buf_.append(protocols::as_chars(bytes.subspan(drop)));
+    while (!out.close && !buf_.empty()) {
+      Message m;
+      state_.encryption_reply_expected = false;  // we answer SSLRequest at once
+      auto res = pp::parse_frame(protocols::MessageType::kRequest, protocols::as_bytes(buf_), m,
+                                 state_, limits_);
+      if (res.state == protocols::ParseState::kInvalid) {
+        out.bytes += pg::wire(pg::error_response("08P01", "reel: invalid PostgreSQL message", "FATAL"));
+        out.close = true;
+        break;
+      }
+      if (res.consumed > buf_.size()) {
+        skip_ = res.consumed - buf_.size();
+        buf_.clear();
+      } else {
+        buf_.erase(0, res.consumed);
+      }
+      if (res.state != protocols::ParseState::kParsed) break;
+      handle(std::move(m), out);
+    }
+    return out;
+  }
+
+ private:
+  void handle(Message m, Output& out) {
+    if (m.tag == pp::kUntyped) return handle_untyped(m, out);
+    if (copy_ && (m.tag == 'd' || m.tag == 'c' || m.tag == 'f')) {
+      if (m.tag != 'd') copy_done(out);
+      return;
+    }
+    switch (m.tag) {
+      case 'X':
+        out.close = true;
+        return;
+      case 'p':  // we never ask for a password
+        return;
+      default:
+        break;
+    }
+    char tag = m.tag;
+    turn_.push_back(std::move(m));
+    if (pg::ends_turn(tag)) answer(out);
+  }
+
+  void handle_untyped(const Message& m, Output& out) {
+    std::uint32_t code = pp::request_code(m);
+    if (code == pp::kSslRequest || code == pp::kGssEncRequest) {
+      out.bytes += 'N';
+    } else if ((code >> 16) == 3) {
+      out.bytes += startup_answer(m);
+    } else {
+      out.close = true;  // CancelRequest, or a protocol we do not speak
+    }
+  }
+
+  const Recorded& recorded(const testset::Mock& mock) {
+    auto it = cache_.find(&mock);
+    if (it == cache_.end()) it = cache_.emplace(&mock, read_mock(mock)).first;
+    return it->second;
+  }
+
+  Fit fit(const testset::Mock& mock, const Shape& live) {
+    const Recorded& r = recorded(mock);
+    if (!r.usable || r.startup) return Fit::kNone;
+    if (r.canon == live.canon) return Fit::kExact;
+    if (r.tags == live.tags && !live.sql.empty() && r.sql == live.sql) return Fit::kStructural;
+    return Fit::kNone;
+  }
+
+  void answer(Output& out) {
+    std::vector<Message> turn = std::exchange(turn_, {});
+    std::string sql = pg::segment_sql(turn, statements_);
+    pg::learn(turn, statements_);
+    Shape live = shape_of(turn, sql);
+    std::optional<MockPool::Pick> pick;
+    if (ctx_.pool) {
+      pick = ctx_.pool->pick(testset::MockKind::kPostgres, ctx_.server,
+                             [&](const testset::Mock& m) { return fit(m, live); });
+    }
+    if (pick && pick->mock && pick->fit != Fit::kNone) {
+      const Recorded& r = recorded(*pick->mock);
+      out.bytes += r.responses.front();
+      tx_ = tx_status(r.responses.front(), tx_);
+      if (r.requests.size() > 1 && r.responses.size() > 1) copy_ = &r;
+      return;
+    }
+    char last = turn.back().tag;
+    if (live.tags == "S") {  // a lone Sync, as after an error: nothing to look up
+      out.bytes += pg::wire(pg::ready_for_query(tx_));
+      return;
+    }
+    std::string what = sql.empty() ? "[" + live.tags + "]" : one_line(sql);
+    out.bytes += pg::wire(pg::error_response("XX000", "reel: no recorded answer for: " + what));
+    if (tx_ != 'I') tx_ = 'E';
+    if (last != 'H') out.bytes += pg::wire(pg::ready_for_query(tx_));
+    if (ctx_.pool) {
+      ctx_.pool->record_unmatched(Unmatched{ctx_.pool->current_test(),
+                                            testset::MockKind::kPostgres, ctx_.server, what, ""});
+    }
+  }
+
+  // COPY FROM STDIN: the client's data is done; the rest of the recorded answer follows.
+  void copy_done(Output& out) {
+    for (std::size_t i = 1; i < copy_->responses.size(); ++i) out.bytes += copy_->responses[i];
+    tx_ = tx_status(out.bytes, tx_);
+    copy_ = nullptr;
+  }
+
+  // The recorded start-up answer that suits this client best: same server, same user and
+  // database; nullptr when none was recorded.
+  const Recorded* startup_mock(const Message& startup) {
+    if (!ctx_.pool) return nullptr;
+    auto params = pp::startup_params(startup);
+    std::string server = ctx_.server.to_string();
+    const Recorded* best = nullptr;
+    int best_score = -1;
+    for (const testset::Mock* mock : ctx_.pool->all_of(testset::MockKind::kPostgres)) {
+      const Recorded& r = recorded(*mock);
+      if (!r.startup || r.responses.empty()) continue;
+      int score = 0;
+      if (auto it = mock->metadata.find(std::string(kMetaServer));
+          it != mock->metadata.end() && it->second == server) {
+        score += 2;
+      }
+      for (const auto& seg : r.requests) {
+        for (const auto& m : seg) {
+          if (m.tag == pp::kUntyped && pp::startup_params(m) == params) score += 1;
+        }
+      }
+      if (score > best_score) {
+        best = &r;
+        best_score = score;
+      }
+    }
+    return best;
+  }
+
+  std::string startup_answer(const Message& startup) {
+    std::string params, key;
+    if (const Recorded* r = startup_mock(startup)) {
+      for (const auto& bytes : r->responses) {
+        std::vector<Message> msgs;
+        if (!pg::split(bytes, false, msgs)) continue;
+        for (const auto& m : msgs) {
+          if (m.tag == 'S') params += pg::wire(m);
+          if (m.tag == 'K') key = pg::wire(m);
+        }
+      }
+    }
+    if (params.empty()) params = default_params(startup);
+    if (key.empty()) {
+      std::random_device rd;
+      std::string p;
+      for (int i = 0; i < 8; ++i) p.push_back(static_cast<char>(rd()));
+      key = pg::wire(pg::typed('K', std::move(p)));
+    }
+    tx_ = 'I';
+    return pg::wire(pg::typed('R', std::string(4, '\0'))) + params + key +
+           pg::wire(pg::ready_for_query('I'));
+  }
+
+  static std::string default_params(const Message& startup) {
+    std::vector<std::pair<std::string, std::string>> out = {
+        {"application_name", ""},       {"client_encoding", "UTF8"},
+        {"DateStyle", "ISO, MDY"},      {"integer_datetimes", "on"},
+        {"IntervalStyle", "postgres"},  {"is_superuser", "off"},
+        {"server_encoding", "UTF8"},    {"server_version", "16.0"},
+        {"session_authorization", ""},  {"standard_conforming_strings", "on"},
+        {"TimeZone", "UTC"}};
+    for (const auto& [key, value] : pp::startup_params(startup)) {
+      for (auto& [name, v] : out) {
+        if ((key == "user" && name == "session_authorization") || key == name) v = value;
+      }
+    }
+    std::string bytes;
+    for (const auto& [name, value] : out) {
+      bytes += pg::wire(pg::typed('S', name + '\0' + value + '\0'));
+    }
+    return bytes;
+  }
+
+  Context ctx_;
+  protocols::Limits limits_;
+  pp::State state_;
+  std::string buf_;
+  std::uint64_t skip_ = 0;
+  std::vector<Message> turn_;
+  pg::Statements statements_;
+  std::map<const testset::Mock*, Recorded> cache_;
+  const Recorded* copy_ = nullptr;
+  char tx_ = 'I';
+};
+
+}  // namespace
+
+std::unique_ptr<Responder> make_postgres_responder(const Responder::Context& ctx) {
+  return std::make_unique<PostgresResponder>(ctx);
+}
+
+}  // namespace reel::mock

@@ -1,0 +1,40 @@
+// Per-protocol recorders and responders behind CallRecorder::create and Responder::create.
+// Each protocol lives in its own pair of files: src/mock/<protocol>_record.cc and
+// src/mock/<protocol>_replay.cc.
+#pragma once
+
+#include <memory>
+
+#include "mock/mock.h"
+
+namespace reel::mock {
+
+// Recording. `server` is the real destination (written as reel.server).
+std::unique_ptr<CallRecorder> make_http_recorder(const Endpoint& server, const RecordOptions& o);
+std::unique_ptr<CallRecorder> make_redis_recorder(const Endpoint& server, const RecordOptions& o);
+std::unique_ptr<CallRecorder> make_postgres_recorder(const Endpoint& server,
+                                                     const RecordOptions& o);
+std::unique_ptr<CallRecorder> make_mysql_recorder(const Endpoint& server, const RecordOptions& o);
+// Anything else: client burst then server burst, kind Generic.
+std::unique_ptr<CallRecorder> make_generic_recorder(const Endpoint& server,
+                                                    const RecordOptions& o);
+
+// Replay.
+std::unique_ptr<Responder> make_http_responder(const Responder::Context& ctx);
+std::unique_ptr<Responder> make_redis_responder(const Responder::Context& ctx);
+std::unique_ptr<Responder> make_postgres_responder(const Responder::Context& ctx);
+std::unique_ptr<Responder> make_mysql_responder(const Responder::Context& ctx);
+std::unique_ptr<Responder> make_generic_responder(const Responder::Context& ctx);
+
+// DNS, message by message (UDP datagrams, or TCP without the length prefix).
+// Recording: a query and the real server's answer become a DNS mock.
+Result<RecordedCall> dns_call(std::span<const std::byte> query, std::span<const std::byte> answer,
+                              std::uint64_t request_ns, std::uint64_t response_ns,
+                              const Endpoint& server, const RecordOptions& o);
+// Replay: the answer for a query from the pool's DNS mocks (id and question copied from the
+// query); SERVFAIL, recorded as unmatched, when no mock fits; nullopt for bytes that are not a
+// DNS query at all.
+std::optional<std::string> dns_answer(MockPool& pool, std::span<const std::byte> query,
+                                      const Endpoint& client, const Endpoint& server);
+
+}  // namespace reel::mock

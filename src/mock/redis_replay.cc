@@ -1,0 +1,122 @@
+// Answers Redis commands from Redis mocks, one command at a time, pipelines included.
+//
+// Fit: exact = same command (any case) and the same arguments; structural = same command and
+// same first argument (the key). A recorded argument that is a redaction placeholder matches
+// any live value (AUTH passwords). A mock recorded from a pipelined burst (Keploy keeps one
+// payload per read) matches when the next live commands are its commands, in order.
+#include <map>
+
+#include "mock/common.h"
+#include "mock/protocols.h"
+#include "mock/redis_common.h"
+#include "protocols/text.h"
+#include "testset/redact.h"
+
+namespace reel::mock {
+
+namespace {
+
+using redis::Split;
+using Args = std::vector<std::string>;
+
+bool same_arg(const std::string& recorded, const std::string& live) {
+  return recorded == live || testset::Redactor::is_placeholder(recorded);
+}
+
+Fit command_fit(const Args& recorded, const Args& live) {
+  if (recorded.empty() || live.empty() || !protocols::iequals(recorded[0], live[0])) {
+    return Fit::kNone;
+  }
+  if (recorded.size() == live.size()) {
+    bool all = true;
+    for (std::size_t i = 1; i < recorded.size() && all; ++i) all = same_arg(recorded[i], live[i]);
+    if (all) return Fit::kExact;
+  }
+  if (recorded.size() < 2 || live.size() < 2) {
+    return recorded.size() == live.size() ? Fit::kStructural : Fit::kNone;
+  }
+  return same_arg(recorded[1], live[1]) ? Fit::kStructural : Fit::kNone;
+}
+
+class RedisResponder final : public Responder {
+ public:
+  explicit RedisResponder(const Context& ctx) : ctx_(ctx) {}
+
+  Output feed(std::span<const std::byte> bytes) override {
+    Output out;
+    input_.append(text_of(bytes));
+    std::vector<Args> live;
+    std::size_t used = 0;
+    while (used < input_.size()) {
+      redis::Value v;
+      std::size_t n = 0;
+      Split s = redis::next_value(std::string_view(input_).substr(used), true, v, n);
+      if (s == Split::kNeedsMore) break;
+      if (s == Split::kInvalid) {
+        out.bytes += "-ERR reel: not a Redis command\r\n";
+        out.close = true;
+        input_.clear();
+        used = 0;
+        break;
+      }
+      used += n;
+      live.push_back(std::move(v.args));
+    }
+    if (used) input_.erase(0, used);
+    std::size_t i = 0;
+    while (i < live.size() && !out.close) i += answer(live, i, out);
+    return out;
+  }
+
+ private:
+  // Answers live[i] (and the commands after it when a pipelined mock covers them); returns how
+  // many commands it answered.
+  std::size_t answer(const std::vector<Args>& live, std::size_t i, Output& out) {
+    auto fit = [&](const testset::Mock& m) {
+      const auto& cmds = commands_of(m);
+      if (cmds.empty() || cmds.size() > live.size() - i) return Fit::kNone;
+      Fit worst = Fit::kExact;
+      for (std::size_t k = 0; k < cmds.size(); ++k) {
+        worst = std::min(worst, command_fit(cmds[k], live[i + k]));
+        if (worst == Fit::kNone) break;
+      }
+      return worst;
+    };
+    if (auto pick = ctx_.pool->pick(testset::MockKind::kRedis, ctx_.server, fit)) {
+      out.bytes += joined_responses(*pick->mock);
+      return commands_of(*pick->mock).size();
+    }
+    const Args& cmd = live[i];
+    std::string name = cmd.empty() ? std::string() : redis::upper(cmd[0]);
+    if (name == "QUIT") {  // nothing recorded for goodbye: say it anyway
+      out.bytes += "+OK\r\n";
+      out.close = true;
+      return 1;
+    }
+    std::string summary = redis::summary_of(cmd);
+    out.bytes += "-ERR reel: no recorded answer for " + summary + "\r\n";
+    ctx_.pool->record_unmatched(
+        {ctx_.pool->current_test(), testset::MockKind::kRedis, ctx_.server, summary, {}});
+    return 1;
+  }
+
+  const std::vector<Args>& commands_of(const testset::Mock& m) {
+    auto [it, fresh] = parsed_.try_emplace(&m);
+    if (fresh) {
+      for (auto& v : redis::split_all(joined_requests(m), true)) it->second.push_back(v.args);
+    }
+    return it->second;
+  }
+
+  Context ctx_;
+  std::string input_;
+  std::map<const testset::Mock*, std::vector<Args>> parsed_;
+};
+
+}  // namespace
+
+std::unique_ptr<Responder> make_redis_responder(const Responder::Context& ctx) {
+  return std::make_unique<RedisResponder>(ctx);
+}
+
+}  // namespace reel::mock

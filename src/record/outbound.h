@@ -1,0 +1,47 @@
+// The record side of the relay: one CallRecorder per proxied connection, fed from the relay's
+// tap on worker threads; finished calls are queued for the main thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "core/net.h"
+#include "mock/mock.h"
+#include "proxy/relay.h"
+
+namespace reel::record {
+
+struct OutboundCall {
+  Endpoint client;  // the app's end of the connection (its local address)
+  Endpoint server;  // where the app was headed
+  mock::RecordedCall call;
+};
+
+class OutboundRecorder {
+ public:
+  explicit OutboundRecorder(mock::RecordOptions options) : options_(std::move(options)) {}
+
+  // Callbacks for RelayOptions::tap; this object must outlive the relay's use of them.
+  RelayTap tap();
+  // Calls finished since the last take, and connections still open.
+  std::vector<OutboundCall> take();
+  std::size_t open_connections() const;
+
+ private:
+  struct Conn {
+    Endpoint client, server;
+    std::unique_ptr<mock::CallRecorder> recorder;
+  };
+  void collect(Conn& c);
+
+  mock::RecordOptions options_;
+  mutable std::mutex mu_;
+  std::unordered_map<ConnId, std::unique_ptr<Conn>> conns_;
+  std::vector<OutboundCall> done_;
+};
+
+}  // namespace reel::record

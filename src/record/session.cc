@@ -1,0 +1,183 @@
+#include "record/session.h"
+
+#include <spdlog/spdlog.h>
+
+#include "testset/noise.h"
+
+namespace reel::record {
+
+namespace {
+
+constexpr std::size_t kWritesKept = 1024;  // per outbound connection, for finding the thread
+
+ConnTag tag_of(const capture::ConnKey& k) { return {k.tgid, k.fd, k.gen}; }
+
+}  // namespace
+
+RecordSession::RecordSession(testset::TestSetWriter& writer, SessionOptions options)
+    : writer_(writer),
+      options_(std::move(options)),
+      tracker_(capture::TrackerOptions{.limits = options_.limits}),
+      attributor_(options_.attribution) {}
+
+void RecordSession::on_capture_event(const capture::Event& event) {
+  if (auto* o = std::get_if<capture::OpenEvent>(&event)) {
+    if (o->role == CAP_ROLE_SERVER) {
+      server_conns_[tag_of(o->key)] = true;
+    } else if (!o->udp) {
+      std::string local = o->local.to_string();
+      client_by_local_[local] = tag_of(o->key);
+      client_conns_[tag_of(o->key)].local = local;
+    }
+  } else if (auto* d = std::get_if<capture::DataEvent>(&event)) {
+    ConnTag tag = tag_of(d->key);
+    if (d->dir == CAP_DIR_INGRESS && d->len > 0 && server_conns_.contains(tag)) {
+      attributor_.inbound_data(tag, d->ts_ns, d->tid);
+    } else if (d->dir == CAP_DIR_EGRESS) {
+      if (auto it = client_conns_.find(tag); it != client_conns_.end()) {
+        auto& w = it->second.writes;
+        w.emplace_back(d->ts_ns, d->tid);
+        if (w.size() > kWritesKept) w.pop_front();
+      }
+    }
+  } else if (auto* c = std::get_if<capture::CloseEvent>(&event)) {
+    ConnTag tag = tag_of(c->key);
+    attributor_.inbound_closed(tag);
+    server_conns_.erase(tag);
+    if (auto it = client_conns_.find(tag); it != client_conns_.end()) {
+      auto by_local = client_by_local_.find(it->second.local);
+      if (by_local != client_by_local_.end() && by_local->second == tag)
+        client_by_local_.erase(by_local);
+      client_conns_.erase(it);
+    }
+  }
+  tracker_.on_event(event, batch_);
+  std::uint64_t now = event.index() == 0   ? std::get<0>(event).ts_ns
+                      : event.index() == 1 ? std::get<1>(event).ts_ns
+                      : event.index() == 2 ? std::get<2>(event).ts_ns
+                                           : std::get<3>(event).ts_ns;
+  for (auto& t : batch_) on_exchange(t, now);
+  batch_.clear();
+}
+
+void RecordSession::on_exchange(capture::TracedExchange& t, std::uint64_t now_ns) {
+  if (!t.conn.server) return;  // the app's own calls: recorded by the relay, not here
+  std::uint32_t tid = attributor_.inbound_done(tag_of(t.conn.key));
+  const auto& x = t.exchange;
+  if (x.protocol != protocols::Protocol::kHttp1) return;
+  if (options_.app_port && t.conn.local.port != options_.app_port) return;
+  if (!x.has_request || !x.has_response) {
+    stats_.not_converted++;
+    return;
+  }
+  testset::ConvertOptions convert = options_.convert;
+  convert.app_port = t.conn.local.port;
+  auto test = testset::test_case_from_exchange(x, convert);
+  if (!test) {
+    stats_.not_converted++;
+    spdlog::warn("{} {}: not recorded: {}", x.method, x.target, test.error().message);
+    return;
+  }
+  auto noise = testset::compute_noise(test->resp, options_.noise, writer_.name());
+  if (noise) {
+    testset::merge_noise(test->noise, *noise);
+  } else {
+    spdlog::warn("noise rules: {}", noise.error().message);
+  }
+  if (x.gap) stats_.tests_with_gaps++;
+  std::uint64_t id = next_id_++;
+  attributor_.add_test(id, x.request_time.first_ns, x.response_time.last_ns, tid, now_ns);
+  tests_.emplace(id, PendingTest{std::move(*test), x});
+}
+
+std::uint32_t RecordSession::writer_thread(const Endpoint& app_local, std::uint64_t ts_ns) const {
+  auto by_local = client_by_local_.find(app_local.to_string());
+  if (by_local == client_by_local_.end()) return 0;
+  auto conn = client_conns_.find(by_local->second);
+  if (conn == client_conns_.end()) return 0;
+  std::uint32_t tid = 0;
+  for (auto& [ts, t] : conn->second.writes) {
+    if (ts > ts_ns) break;
+    tid = t;  // the last write the app made before the relay read the request
+  }
+  return tid;
+}
+
+void RecordSession::on_outbound(OutboundCall call) {
+  std::uint32_t tid = writer_thread(call.client, call.call.request_ns);
+  add_call(std::move(call.call), tid);
+}
+
+void RecordSession::on_dns(mock::RecordedCall call) { add_call(std::move(call), 0); }
+
+void RecordSession::add_call(mock::RecordedCall call, std::uint32_t tid) {
+  std::uint64_t id = next_id_++;
+  bool startup = call.startup;
+  std::uint64_t request_ns = call.request_ns;
+  calls_.emplace(id, HeldCall{std::move(call), 0});
+  if (startup) {
+    startup_ids_.push_back(id);
+  } else {
+    attributor_.add_call(id, request_ns, tid);
+  }
+}
+
+testset::Mock RecordSession::take_mock(std::uint64_t id, bool session) {
+  auto it = calls_.find(id);
+  testset::Mock m = it->second.call.mock;
+  if (session) m.metadata["type"] = "config";
+  if (m.metadata.contains("reel.unanswered")) stats_.unanswered_calls++;
+  if (session || --it->second.holders == 0) calls_.erase(it);
+  return m;
+}
+
+void RecordSession::count_mock(const testset::Mock& m, bool session) {
+  stats_.mocks++;
+  if (session) stats_.session_mocks++;
+  stats_.mocks_by_kind[std::string(testset::mock_kind_name(m.kind))]++;
+}
+
+Result<std::vector<WrittenTest>> RecordSession::settle(std::uint64_t now_ns, bool flush) {
+  if (flush) {
+    tracker_.flush_all(batch_);
+  } else {
+    tracker_.expire_idle(now_ns, batch_);
+  }
+  for (auto& t : batch_) on_exchange(t, now_ns);
+  batch_.clear();
+
+  Attributor::Decisions d = attributor_.decide(now_ns, flush);
+  for (auto& [id, n] : d.holders) calls_.at(id).holders = n;
+
+  std::vector<testset::Mock> session;
+  for (auto* ids : {&startup_ids_, &d.startup_calls, &d.session_calls})
+    for (std::uint64_t id : *ids) session.push_back(take_mock(id, true));
+  startup_ids_.clear();
+  if (!session.empty()) {
+    std::sort(session.begin(), session.end(), [](const auto& a, const auto& b) {
+      return a.req_timestamp.unix_ns < b.req_timestamp.unix_ns;
+    });
+    for (auto& m : session) count_mock(m, true);
+    REEL_TRY(writer_.append_mocks(std::move(session)));
+  }
+
+  std::vector<WrittenTest> written;
+  for (auto& released : d.tests) {
+    auto node = tests_.extract(released.test_id);
+    PendingTest& p = node.mapped();
+    std::vector<testset::Mock> mocks;
+    WrittenTest w{.method = p.exchange.method, .target = p.exchange.target,
+                  .status = p.exchange.status, .latency_ns = p.exchange.latency_ns};
+    for (std::uint64_t cid : released.call_ids) {
+      mocks.push_back(take_mock(cid, false));
+      count_mock(mocks.back(), false);
+      w.mocks_by_kind[std::string(testset::mock_kind_name(mocks.back().kind))]++;
+    }
+    w.name = REEL_TRY(writer_.record(std::move(p.test), std::move(mocks)));
+    stats_.tests++;
+    written.push_back(std::move(w));
+  }
+  return written;
+}
+
+}  // namespace reel::record
