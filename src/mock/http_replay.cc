@@ -160,7 +160,9 @@ class HttpResponder final : public Responder {
   // The first mock for the same path, to tell the user what nearly matched.
   std::string closest(const LiveRequest& live) const {
     for (const auto* m : ctx_.pool->all_of(testset::MockKind::kHttp)) {
-      const auto& req = std::get<testset::HttpMockSpec>(m->spec).req;
+      const auto* spec = std::get_if<testset::HttpMockSpec>(&m->spec);
+      if (spec == nullptr) continue;
+      const auto& req = spec->req;
       if (path_only(path_and_query(req.url)) != path_only(live.pq)) continue;
       return fmt::format("{} ({} {}: {})", m->name, req.method, path_and_query(req.url),
                          req.method != live.method ? "other method" : "other body shape");

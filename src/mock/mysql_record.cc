@@ -27,8 +27,8 @@ struct Turn {
   bool startup = false;
   std::uint8_t command = 0;
   std::vector<Value> requests;
-  std::vector<Value> responses;       // connection phase: one per packet
-  std::vector<Packet> answer;         // a command's response packets, one Value at the end
+  std::vector<Value> responses;  // connection phase: one per packet
+  std::vector<Packet> answer;    // a command's response packets, one Value at the end
   std::string summary;
   std::string response_type;
   std::uint64_t first_ns = 0, last_ns = 0;
@@ -283,8 +283,7 @@ class MysqlRecorder final : public CallRecorder {
 
 }  // namespace
 
-std::unique_ptr<CallRecorder> make_mysql_recorder(const Endpoint& server,
-                                                  const RecordOptions& o) {
+std::unique_ptr<CallRecorder> make_mysql_recorder(const Endpoint& server, const RecordOptions& o) {
   return std::make_unique<MysqlRecorder>(server, o);
 }
 

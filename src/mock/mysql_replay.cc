@@ -25,8 +25,8 @@ struct Recorded {
   bool startup = false;
   std::string greeting;  // startup: the server's first packet, wire bytes
   std::uint8_t command = 0;
-  std::string request;  // the command packet's payload
-  std::string sql;      // normalized: the query, or the statement an id names
+  std::string request;   // the command packet's payload
+  std::string sql;       // normalized: the query, or the statement an id names
   std::string response;  // wire bytes
 };
 
@@ -58,8 +58,8 @@ Recorded read_mock(const testset::Mock& mock) {
   }
   std::string bytes;
   std::vector<Packet> packets;
-  if (spec->requests.empty() || spec->responses.empty() ||
-      !payload_of(spec->requests[0], bytes) || !my::split(bytes, packets) || packets.empty()) {
+  if (spec->requests.empty() || spec->responses.empty() || !payload_of(spec->requests[0], bytes) ||
+      !my::split(bytes, packets) || packets.empty()) {
     return r;  // Keploy's decoded-only packets: nothing we can send back
   }
   r.command = my::first_byte(packets[0]);

@@ -214,10 +214,9 @@ std::string err_packet(std::uint8_t seq, std::uint16_t code, std::string_view st
 }
 
 std::string built_greeting(std::uint32_t connection_id) {
-  constexpr std::uint32_t kCaps = 0x00000001 | 0x00000002 | 0x00000004 | 0x00000008 |
-                                  0x00000200 | 0x00002000 | 0x00008000 | 0x00010000 |
-                                  0x00020000 | 0x00040000 | 0x00080000 | 0x00100000 |
-                                  0x00200000 | kClientDeprecateEof;
+  constexpr std::uint32_t kCaps = 0x00000001 | 0x00000002 | 0x00000004 | 0x00000008 | 0x00000200 |
+                                  0x00002000 | 0x00008000 | 0x00010000 | 0x00020000 | 0x00040000 |
+                                  0x00080000 | 0x00100000 | 0x00200000 | kClientDeprecateEof;
   std::random_device rd;
   std::string salt;
   while (salt.size() < 20) salt.push_back(static_cast<char>(0x21 + rd() % 94));  // no NUL
@@ -226,7 +225,7 @@ std::string built_greeting(std::uint32_t connection_id) {
   put_le(p, connection_id, 4);
   p += salt.substr(0, 8) + '\0';
   put_le(p, kCaps & 0xffff, 2);
-  p.push_back('\xff');  // utf8mb4_0900_ai_ci
+  p.push_back('\xff');   // utf8mb4_0900_ai_ci
   put_le(p, 0x0002, 2);  // autocommit
   put_le(p, kCaps >> 16, 2);
   p.push_back(21);
@@ -250,8 +249,8 @@ std::size_t caps_offset(std::string_view w) {
 std::uint32_t greeting_caps(std::string_view w) {
   std::size_t at = caps_offset(w);
   if (at == 0) return 0;
-  std::uint32_t caps = static_cast<unsigned char>(w[at]) |
-                       (static_cast<unsigned char>(w[at + 1]) << 8);
+  std::uint32_t caps =
+      static_cast<unsigned char>(w[at]) | (static_cast<unsigned char>(w[at + 1]) << 8);
   if (at + 7 <= w.size()) {
     caps |= (static_cast<std::uint32_t>(static_cast<unsigned char>(w[at + 5])) |
              (static_cast<unsigned char>(w[at + 6]) << 8))

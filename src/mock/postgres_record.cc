@@ -118,7 +118,8 @@ class PostgresRecorder final : public CallRecorder {
   // Bytes that are not PostgreSQL: skip to the next plausible message, and say so.
   void resync(Side& side, MessageType type) {
     std::size_t at = pp::find_frame_boundary(type, protocols::as_bytes(side.buf), state_);
-    side.buf.erase(0, at == protocols::kNoBoundary ? side.buf.size() : std::max<std::size_t>(at, 1));
+    side.buf.erase(0,
+                   at == protocols::kNoBoundary ? side.buf.size() : std::max<std::size_t>(at, 1));
     if (!turns_.empty()) turns_.front().gap = true;
   }
 

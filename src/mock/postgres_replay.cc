@@ -110,9 +110,7 @@ char tx_status(std::string_view bytes, char current) {
 
 class PostgresResponder final : public Responder {
  public:
-  explicit PostgresResponder(const Context& ctx) : ctx_(ctx) {
-    limits_.max_frame = 64 << 20;
-  }
+  explicit PostgresResponder(const Context& ctx) : ctx_(ctx) { limits_.max_frame = 64 << 20; }
 
   Output feed(std::span<const std::byte> bytes) override {
     Output out;
@@ -125,7 +123,8 @@ class PostgresResponder final : public Responder {
       auto res = pp::parse_frame(protocols::MessageType::kRequest, protocols::as_bytes(buf_), m,
                                  state_, limits_);
       if (res.state == protocols::ParseState::kInvalid) {
-        out.bytes += pg::wire(pg::error_response("08P01", "reel: invalid PostgreSQL message", "FATAL"));
+        out.bytes +=
+            pg::wire(pg::error_response("08P01", "reel: invalid PostgreSQL message", "FATAL"));
         out.close = true;
         break;
       }
@@ -214,8 +213,8 @@ class PostgresResponder final : public Responder {
     if (tx_ != 'I') tx_ = 'E';
     if (last != 'H') out.bytes += pg::wire(pg::ready_for_query(tx_));
     if (ctx_.pool) {
-      ctx_.pool->record_unmatched(Unmatched{ctx_.pool->current_test(),
-                                            testset::MockKind::kPostgres, ctx_.server, what, ""});
+      ctx_.pool->record_unmatched(Unmatched{ctx_.pool->current_test(), testset::MockKind::kPostgres,
+                                            ctx_.server, what, ""});
     }
   }
 
@@ -280,13 +279,17 @@ class PostgresResponder final : public Responder {
   }
 
   static std::string default_params(const Message& startup) {
-    std::vector<std::pair<std::string, std::string>> out = {
-        {"application_name", ""},       {"client_encoding", "UTF8"},
-        {"DateStyle", "ISO, MDY"},      {"integer_datetimes", "on"},
-        {"IntervalStyle", "postgres"},  {"is_superuser", "off"},
-        {"server_encoding", "UTF8"},    {"server_version", "16.0"},
-        {"session_authorization", ""},  {"standard_conforming_strings", "on"},
-        {"TimeZone", "UTC"}};
+    std::vector<std::pair<std::string, std::string>> out = {{"application_name", ""},
+                                                            {"client_encoding", "UTF8"},
+                                                            {"DateStyle", "ISO, MDY"},
+                                                            {"integer_datetimes", "on"},
+                                                            {"IntervalStyle", "postgres"},
+                                                            {"is_superuser", "off"},
+                                                            {"server_encoding", "UTF8"},
+                                                            {"server_version", "16.0"},
+                                                            {"session_authorization", ""},
+                                                            {"standard_conforming_strings", "on"},
+                                                            {"TimeZone", "UTC"}};
     for (const auto& [key, value] : pp::startup_params(startup)) {
       for (auto& [name, v] : out) {
         if ((key == "user" && name == "session_authorization") || key == name) v = value;

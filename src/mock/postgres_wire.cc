@@ -41,7 +41,6 @@ std::string object_name(std::string_view payload) {
   return std::string(rest.substr(0, rest.find('\0')));
 }
 
-
 Value text_list(const std::vector<std::string>& items) {
   Value list = Value::sequence(true);
   for (const auto& s : items) list.push(Value::string(s));
@@ -76,13 +75,26 @@ Decoded sort(const std::vector<Message>& msgs) {
   Decoded d;
   for (const auto& m : msgs) {
     switch (m.tag) {
-      case pp::kUntyped: d.untyped = true; break;
-      case 'P': d.parse.push_back(&m); break;
-      case 'B': d.bind.push_back(&m); break;
-      case 'D': d.describe.push_back(&m); break;
-      case 'E': d.execute.push_back(&m); break;
-      case 'p': d.password = &m; break;
-      default: break;
+      case pp::kUntyped:
+        d.untyped = true;
+        break;
+      case 'P':
+        d.parse.push_back(&m);
+        break;
+      case 'B':
+        d.bind.push_back(&m);
+        break;
+      case 'D':
+        d.describe.push_back(&m);
+        break;
+      case 'E':
+        d.execute.push_back(&m);
+        break;
+      case 'p':
+        d.password = &m;
+        break;
+      default:
+        break;
     }
   }
   return d;
@@ -268,21 +280,29 @@ Value response_value(const std::vector<Message>& server) {
   v.add("length", Value::integer(static_cast<std::int64_t>(bytes.size())));
   v.add("payload", Value::string(base64_encode(bytes)));
   Value complete = Value::sequence();
+  const Message* error = nullptr;
+  const Message* ready = nullptr;
   for (const auto& m : server) {
     if (m.tag == 'C') {
       complete.push(Value::mapping()).add("command_tag_type", Value::string(pp::command_tag(m)));
-    } else if (m.tag == 'E' && !v.find("error_response")) {
-      pp::ErrorInfo e = pp::error_info(m);
-      Value& err = v.add("error_response", Value::mapping());
-      err.add("severity", Value::string(e.severity));
-      err.add("code", Value::string(e.code));
-      err.add("message", Value::string(e.message));
+    } else if (m.tag == 'E' && !error) {
+      error = &m;
     } else if (m.tag == 'Z' && m.payload.size() == 1) {
-      Value& z = v.add("ready_for_query", Value::mapping());
-      z.add("txstatus", Value::integer(static_cast<unsigned char>(m.payload[0])));
+      ready = &m;
     }
   }
   if (!complete.items.empty()) v.add("command_complete", std::move(complete));
+  if (error) {
+    pp::ErrorInfo e = pp::error_info(*error);
+    Value& err = v.add("error_response", Value::mapping());
+    err.add("severity", Value::string(e.severity));
+    err.add("code", Value::string(e.code));
+    err.add("message", Value::string(e.message));
+  }
+  if (ready) {
+    Value& z = v.add("ready_for_query", Value::mapping());
+    z.add("txstatus", Value::integer(static_cast<unsigned char>(ready->payload[0])));
+  }
   return v;
 }
 
@@ -294,8 +314,7 @@ Message typed(char tag, std::string payload) {
   return m;
 }
 
-Message error_response(std::string_view code, std::string_view message,
-                       std::string_view severity) {
+Message error_response(std::string_view code, std::string_view message, std::string_view severity) {
   std::string p;
   auto field = [&](char f, std::string_view text) {
     p.push_back(f);

@@ -152,10 +152,13 @@ Result<int> record(const RecordCommandOptions& o) {
   bool stop_requested = false;
   std::uint64_t stop_deadline = 0;
   auto step = [&](int timeout_ms, bool flush) -> Result<void> {
-    for (auto& call : outbound.take()) session.on_outbound(std::move(call));
-    if (dns)
-      for (auto& call : dns->take()) session.on_dns(std::move(call));
+    // Calls first, then the ring: the app's writes behind each call are then in the session
+    // before the call looks for the thread that made it.
+    auto calls = outbound.take();
+    auto dns_calls = dns ? dns->take() : std::vector<mock::RecordedCall>{};
     REEL_TRY(k.capture->poll(timeout_ms, [&](const capture::Event& e) { session.on_capture_event(e); }));
+    for (auto& call : calls) session.on_outbound(std::move(call));
+    for (auto& call : dns_calls) session.on_dns(std::move(call));
     for (auto& w : REEL_TRY(session.settle(monotonic_ns(), flush))) print_test(w, color);
     return {};
   };

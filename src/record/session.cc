@@ -9,6 +9,7 @@ namespace reel::record {
 namespace {
 
 constexpr std::size_t kWritesKept = 1024;  // per outbound connection, for finding the thread
+constexpr std::uint64_t kClosedKeptNs = 10'000'000'000;
 
 ConnTag tag_of(const capture::ConnKey& k) { return {k.tgid, k.fd, k.gen}; }
 
@@ -44,12 +45,9 @@ void RecordSession::on_capture_event(const capture::Event& event) {
     ConnTag tag = tag_of(c->key);
     attributor_.inbound_closed(tag);
     server_conns_.erase(tag);
-    if (auto it = client_conns_.find(tag); it != client_conns_.end()) {
-      auto by_local = client_by_local_.find(it->second.local);
-      if (by_local != client_by_local_.end() && by_local->second == tag)
-        client_by_local_.erase(by_local);
-      client_conns_.erase(it);
-    }
+    // Kept a while: the relay may still be handing over the calls this connection carried
+    // (short-lived connections close before their calls reach the session).
+    if (auto it = client_conns_.find(tag); it != client_conns_.end()) it->second.closed_ns = c->ts_ns;
   }
   tracker_.on_event(event, batch_);
   std::uint64_t now = event.index() == 0   ? std::get<0>(event).ts_ns
@@ -86,6 +84,8 @@ void RecordSession::on_exchange(capture::TracedExchange& t, std::uint64_t now_ns
   }
   if (x.gap) stats_.tests_with_gaps++;
   std::uint64_t id = next_id_++;
+  spdlog::debug("test {} {} [{}, {}] thread {}", x.method, x.target, x.request_time.first_ns,
+                x.response_time.last_ns, tid);
   attributor_.add_test(id, x.request_time.first_ns, x.response_time.last_ns, tid, now_ns);
   tests_.emplace(id, PendingTest{std::move(*test), x});
 }
@@ -105,6 +105,8 @@ std::uint32_t RecordSession::writer_thread(const Endpoint& app_local, std::uint6
 
 void RecordSession::on_outbound(OutboundCall call) {
   std::uint32_t tid = writer_thread(call.client, call.call.request_ns);
+  spdlog::debug("call {} from {} at {}: thread {}", call.call.summary, call.client.to_string(),
+                call.call.request_ns, tid);
   add_call(std::move(call.call), tid);
 }
 
@@ -137,7 +139,21 @@ void RecordSession::count_mock(const testset::Mock& m, bool session) {
   stats_.mocks_by_kind[std::string(testset::mock_kind_name(m.kind))]++;
 }
 
+void RecordSession::forget_closed(std::uint64_t now_ns) {
+  for (auto it = client_conns_.begin(); it != client_conns_.end();) {
+    if (it->second.closed_ns == 0 || now_ns < it->second.closed_ns + kClosedKeptNs) {
+      ++it;
+      continue;
+    }
+    auto by_local = client_by_local_.find(it->second.local);
+    if (by_local != client_by_local_.end() && by_local->second == it->first)
+      client_by_local_.erase(by_local);
+    it = client_conns_.erase(it);
+  }
+}
+
 Result<std::vector<WrittenTest>> RecordSession::settle(std::uint64_t now_ns, bool flush) {
+  forget_closed(now_ns);
   if (flush) {
     tracker_.flush_all(batch_);
   } else {

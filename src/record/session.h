@@ -63,6 +63,7 @@ class RecordSession {
  private:
   struct ClientConn {
     std::string local;  // the app's end, as "ip:port"
+    std::uint64_t closed_ns = 0;
     std::deque<std::pair<std::uint64_t, std::uint32_t>> writes;  // (ts, tid), ascending
   };
   struct PendingTest {
@@ -71,6 +72,7 @@ class RecordSession {
   };
 
   void on_exchange(capture::TracedExchange& t, std::uint64_t now_ns);
+  void forget_closed(std::uint64_t now_ns);
   std::uint32_t writer_thread(const Endpoint& app_local, std::uint64_t ts_ns) const;
   void add_call(mock::RecordedCall call, std::uint32_t tid);
   testset::Mock take_mock(std::uint64_t id, bool session);

@@ -165,6 +165,14 @@ SetResult run_set(const std::string& dir, const std::string& name, const TestCom
   Endpoint app{*parse_ip("127.0.0.1"), port};
   std::fprintf(stderr, "%s: %zu tests, %zu mocks; app on %s\n", name.c_str(), set.tests.size(),
                set.mocks.size(), app.to_string().c_str());
+  // Another process on the app's port would answer in the app's place, against real
+  // dependencies: refuse rather than report its answers.
+  if (accepts(app)) {
+    result.error = fmt::format("something already listens on {}: stop it (the app under test "
+                               "must be the one answering there)",
+                               app.to_string());
+    return result;
+  }
   if (auto r = (*env)->spawn(o.command); !r) {
     result.error = r.error().message;
     return result;

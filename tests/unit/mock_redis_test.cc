@@ -1,0 +1,125 @@
+#include <gtest/gtest.h>
+
+#include "mock/protocols.h"
+#include "mock_test_util.h"
+#include "testset/codec.h"
+#include "testset/redact.h"
+
+namespace reel::mock {
+namespace {
+
+using namespace testing;
+
+const Endpoint kServer = ep("127.0.0.1:6379");
+
+std::string cmd(std::vector<std::string> args) {
+  std::string s = "*" + std::to_string(args.size()) + "\r\n";
+  for (auto& a : args) s += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+  return s;
+}
+
+std::vector<RecordedCall> session(const testset::Redactor* redactor = nullptr) {
+  RecordOptions o;
+  o.redactor = redactor;
+  auto r = CallRecorder::create(ep("127.0.0.1:40000"), kServer, o);
+  return record(*r, {{kUp, cmd({"AUTH", "hunter2"})},
+                     {kDown, "+OK\r\n"},
+                     {kUp, cmd({"SET", "user:7", "ann"}) + cmd({"GET", "user:7"}) +
+                               cmd({"HGETALL", "h"})},
+                     {kDown, "+OK\r\n$3\r\nann\r\n*2\r\n$1\r"},
+                     {kDown, "\n"
+                             "f\r\n$1\r\nv\r\n"}});
+}
+
+const testset::PayloadMockSpec& payload(const testset::Mock& m) {
+  return std::get<testset::PayloadMockSpec>(m.spec);
+}
+
+TEST(MockRedis, RecordsOneCallPerPipelinedCommand) {
+  auto calls = session();
+  ASSERT_EQ(calls.size(), 4u);
+  EXPECT_TRUE(calls[0].startup);
+  EXPECT_EQ(calls[0].mock.metadata.at("type"), "config");
+  EXPECT_EQ(calls[1].summary, "SET user:7");
+  EXPECT_FALSE(calls[1].startup);
+  EXPECT_EQ(calls[1].mock.metadata.at("type"), "mocks");
+  EXPECT_EQ(calls[1].mock.kind, testset::MockKind::kRedis);
+  const auto& p = payload(calls[2].mock);
+  ASSERT_EQ(p.requests.size(), 1u);
+  EXPECT_EQ(p.requests[0].origin, "client");
+  EXPECT_EQ(p.requests[0].message[0].data, cmd({"GET", "user:7"}));
+  EXPECT_EQ(p.responses[0].origin, "server");
+  EXPECT_EQ(p.responses[0].message[0].data, "$3\r\nann\r\n");
+  EXPECT_EQ(payload(calls[3].mock).responses[0].message[0].data, "*2\r\n$1\r\nf\r\n$1\r\nv\r\n");
+}
+
+TEST(MockRedis, AuthIsRedactedAndStillReplays) {
+  testset::Redactor redactor(std::string(32, 'k'));
+  auto calls = session(&redactor);
+  std::string stored = payload(calls[0].mock).requests[0].message[0].data;
+  EXPECT_EQ(stored.find("hunter2"), std::string::npos);
+  EXPECT_NE(stored.find("REDACTED:"), std::string::npos);
+  MockPool pool(mocks_of(calls), {});
+  auto r = Responder::create({&pool, {}, kServer});
+  EXPECT_EQ(r->feed(bytes(cmd({"AUTH", "whatever"}))).bytes, "+OK\r\n");
+}
+
+TEST(MockRedis, ReplaysExactStructuralAndUnmatched) {
+  MockPool pool(mocks_of(session()), {});
+  auto r = Responder::create({&pool, {}, kServer});
+  // Pipelined, split mid-command.
+  std::string burst = cmd({"GET", "user:7"}) + cmd({"set", "user:7", "bob"}) + cmd({"GET", "k"});
+  std::string got = r->feed(bytes(burst.substr(0, 10))).bytes;
+  got += r->feed(bytes(burst.substr(10))).bytes;
+  EXPECT_EQ(got, "$3\r\nann\r\n+OK\r\n-ERR reel: no recorded answer for GET k\r\n");
+  EXPECT_EQ(pool.stats().exact, 1u);
+  EXPECT_EQ(pool.stats().structural, 1u);
+  auto misses = pool.take_unmatched();
+  ASSERT_EQ(misses.size(), 1u);
+  EXPECT_EQ(misses[0].summary, "GET k");
+  auto bye = r->feed(bytes(cmd({"QUIT"})));
+  EXPECT_EQ(bye.bytes, "+OK\r\n");
+  EXPECT_TRUE(bye.close);
+}
+
+TEST(MockRedis, KeployPipelinedMockReplays) {
+  // Keploy keeps a read per payload, so one mock may hold two commands and both replies.
+  testset::ByteExchange x;
+  x.requests = {cmd({"INCR", "n"}) + cmd({"INCR", "n"})};
+  x.responses = {":1\r\n:2\r\n"};
+  auto mock = testset::payload_mock(x, testset::MockKind::kRedis, {});
+  MockPool pool({mock}, {});
+  auto r = Responder::create({&pool, {}, kServer});  // no reel.server: waits and infers
+  EXPECT_EQ(r->feed(bytes(cmd({"INCR", "n"}) + cmd({"INCR", "n"}))).bytes, ":1\r\n:2\r\n");
+}
+
+TEST(MockRedis, RoundTripsThroughTheCodec) {
+  auto calls = session();
+  for (auto& c : calls) {
+    c.mock.name = "mock-1";
+    auto parsed = testset::parse_mocks(testset::encode_mock(c.mock), "mocks.yaml");
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_EQ(parsed->mocks.at(0), c.mock);
+  }
+}
+
+TEST(MockRedis, GarbageNeverCrashes) {
+  MockPool pool(mocks_of(session()), {});
+  auto r = Responder::create({&pool, {}, kServer});
+  auto out = r->feed(bytes("*2\r\n$abc\r\n"));
+  EXPECT_TRUE(out.close);
+  auto rec = make_redis_recorder(kServer, {});
+  std::string junk;
+  for (int i = 0; i < 2048; ++i) junk.push_back(char(i * 13 + 5));
+  rec->data(kUp, bytes(junk), 1);
+  rec->data(kDown, bytes(junk), 2);
+  rec->data(kUp, bytes("*1\r\n$4\r\nPING\r\n"), 3);
+  rec->data(kDown, bytes("+PONG\r\n"), 4);
+  rec->close(false, 5);
+  auto calls = rec->take();
+  ASSERT_FALSE(calls.empty());
+  EXPECT_EQ(calls.back().summary, "PING");
+}
+
+}  // namespace
+}  // namespace reel::mock
