@@ -15,7 +15,9 @@ BASE=http://127.0.0.1:$SHOP_PORT
 REC=$WORK/rec
 
 # --- 1. A full recording: the fixed traffic, a request carrying secrets, concurrent requests.
-"$REEL" record -p "$REC" --app-port "$SHOP_PORT" -- "$SHOP/app.py" > "$WORK/rec1.out" 2> "$WORK/rec1.err" &
+printf 'noise:\n  global:\n    - header.X-Cache\n' > "$WORK/reel.yaml"
+"$REEL" record -p "$REC" --app-port "$SHOP_PORT" --config "$WORK/reel.yaml" -- "$SHOP/app.py" \
+  > "$WORK/rec1.out" 2> "$WORK/rec1.err" &
 RPID=$!
 wait_port "$SHOP_PORT"
 "$SHOP/traffic.sh" "$BASE" > "$WORK/traffic.log" || { cat "$WORK/traffic.log" "$WORK/rec1.err"; fail "traffic.sh"; }
@@ -56,6 +58,9 @@ assert one, "no GET /products/1 test"
 noise = set(one[0]["assertions"]["noise"])
 for want in ("header.Date", "body.requested_at", "body.request_id"):
     assert want in noise, (want, noise)
+# Noise from reel.yaml: the cache header of GET /products.
+lists = [s for s in tests.values() if s["req"]["url"].endswith("/products") and s["req"]["method"] == "GET"]
+assert lists and all("header.X-Cache" in s["assertions"]["noise"] for s in lists), lists[0]["assertions"]
 # Concurrency: each price test holds exactly its own rate lookup and view counter.
 by_test = {}
 for m in mocks:
@@ -77,7 +82,7 @@ for name, s in tests.items():
 assert checked == 10, checked
 print("content ok:", len(tests), "tests,", len(mocks), "mocks,", checked, "price tests checked")
 PY
-pass "noise found (Date, requested_at, request_id); concurrent requests each got their own mocks"
+pass "noise found (Date, requested_at, request_id) and from reel.yaml (X-Cache); concurrent requests each got their own mocks"
 
 # --- 2. kill -9 of reel mid-recording: the tests already written stay whole.
 "$REEL" record -p "$REC" --app-port "$SHOP_PORT" -- "$SHOP/app.py" > "$WORK/rec2.out" 2> "$WORK/rec2.err" &
