@@ -63,6 +63,45 @@ Result<void> write_file_atomic(const fs::path& path, std::string_view content, m
   return sync_dir(dir);
 }
 
+Result<void> append_file_durable(const fs::path& path, std::string_view content,
+                                 std::uint64_t expected_size, mode_t mode) {
+  bool created = !fs::exists(path);
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode));
+  if (!fd) return fail_errno(fmt::format("open {}", path.string()));
+  if (created && ::fchmod(fd.get(), mode) != 0) return fail_errno(fmt::format("chmod {}", path.string()));
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0) return fail_errno(fmt::format("stat {}", path.string()));
+  if (static_cast<std::uint64_t>(st.st_size) != expected_size)
+    return fail_msg("{} is {} bytes, expected {}: another process wrote to it", path.string(),
+                    st.st_size, expected_size);
+  std::size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      Error err = fail_errno(fmt::format("write {}", path.string())).error();
+      if (::ftruncate(fd.get(), static_cast<off_t>(expected_size)) == 0) ::fdatasync(fd.get());
+      return std::unexpected(err);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fdatasync(fd.get()) != 0) {
+    Error err = fail_errno(fmt::format("sync {}", path.string())).error();
+    if (::ftruncate(fd.get(), static_cast<off_t>(expected_size)) == 0) ::fdatasync(fd.get());
+    return std::unexpected(err);
+  }
+  if (created) return sync_dir(path.parent_path().empty() ? fs::path(".") : path.parent_path());
+  return {};
+}
+
+Result<void> truncate_file(const fs::path& path, std::uint64_t size) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return fail_errno(fmt::format("open {}", path.string()));
+  if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0 || ::fdatasync(fd.get()) != 0)
+    return fail_errno(fmt::format("truncate {}", path.string()));
+  return {};
+}
+
 bool is_temp_name(std::string_view filename) {
   return filename.starts_with('.') && filename.find(kTempMarker) != std::string_view::npos;
 }

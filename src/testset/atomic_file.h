@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -19,6 +20,16 @@ namespace reel::testset {
 // removed and `path` is untouched.
 Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view content,
                                mode_t mode = 0644);
+
+// Appends `content` to `path` (created with exactly `mode` when missing) and fdatasyncs it; when
+// the write fails part-way (a full disk), the file is cut back to `expected_size`, its length
+// before the append, so what was there stays whole. Refuses to append when the file is not
+// `expected_size` long: someone else wrote to it.
+Result<void> append_file_durable(const std::filesystem::path& path, std::string_view content,
+                                 std::uint64_t expected_size, mode_t mode = 0644);
+
+// Cuts `path` to `size` bytes and syncs it.
+Result<void> truncate_file(const std::filesystem::path& path, std::uint64_t size);
 
 // Temporaries are named ".<target>.tmp-XXXXXX": hidden, and never "*.yaml", so a reader that
 // lists tests/*.yaml cannot mistake a leftover for a test.

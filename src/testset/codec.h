@@ -30,6 +30,17 @@ struct MockFile {
 };
 Result<MockFile> parse_mocks(std::string_view yaml, std::string_view source);
 
+// parse_mocks, except that a last document cut short (a crash, a full disk, in the middle of an
+// append) is dropped with a warning instead of failing the whole file: the writer appends a
+// test's mocks before writing the test, so such a tail belongs to no test on disk. A broken
+// document anywhere else is still an error naming its file and line.
+struct RecoveredMocks {
+  MockFile file;
+  std::size_t good_bytes = 0;  // length of the prefix that parsed (the whole text when intact)
+  std::string warning;         // set when a tail was dropped
+};
+Result<RecoveredMocks> parse_mocks_recovering(std::string_view yaml, std::string_view source);
+
 // The Value layer, for callers that build or inspect documents themselves.
 Value test_case_to_value(const TestCase& test);
 Value mock_to_value(const Mock& mock);

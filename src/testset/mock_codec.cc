@@ -238,4 +238,18 @@ Result<MockFile> parse_mocks(std::string_view yaml, std::string_view source) {
   return file;
 }
 
+Result<RecoveredMocks> parse_mocks_recovering(std::string_view yaml, std::string_view source) {
+  auto whole = parse_mocks(yaml, source);
+  if (whole) return RecoveredMocks{std::move(*whole), yaml.size(), {}};
+  std::size_t sep = yaml.rfind("\n---\n");
+  if (sep == std::string_view::npos) return std::unexpected(whole.error());
+  std::string_view prefix = yaml.substr(0, sep + 1);
+  auto head = parse_mocks(prefix, source);
+  if (!head) return std::unexpected(whole.error());
+  std::string warning = fmt::format("{}: the last mock was cut short (a crash or a full disk while "
+                                    "recording?) and is ignored: {}",
+                                    source, whole.error().message);
+  return RecoveredMocks{std::move(*head), prefix.size(), std::move(warning)};
+}
+
 }  // namespace reel::testset

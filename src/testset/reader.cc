@@ -4,6 +4,8 @@
 #include <charconv>
 #include <system_error>
 
+#include <spdlog/spdlog.h>
+
 #include "testset/atomic_file.h"
 #include "testset/codec.h"
 
@@ -97,9 +99,10 @@ Result<TestSet> load_test_set(const fs::path& dir) {
   fs::path mocks = dir / "mocks.yaml";
   if (fs::exists(mocks, ec)) {
     std::string text = REEL_TRY(read_file(mocks));
-    MockFile file = REEL_TRY(parse_mocks(text, mocks.string()));
-    set.mocks = std::move(file.mocks);
-    set.unknown_mock_kinds = std::move(file.unknown_kinds);
+    RecoveredMocks recovered = REEL_TRY(parse_mocks_recovering(text, mocks.string()));
+    if (!recovered.warning.empty()) spdlog::warn("{}", recovered.warning);
+    set.mocks = std::move(recovered.file.mocks);
+    set.unknown_mock_kinds = std::move(recovered.file.unknown_kinds);
   }
   return set;
 }

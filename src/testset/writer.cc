@@ -1,5 +1,7 @@
 #include "testset/writer.h"
 
+#include <spdlog/spdlog.h>
+
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -87,11 +89,19 @@ Result<void> TestSetWriter::load_existing() {
   }
   fs::path mocks = dir_ / "mocks.yaml";
   if (!fs::exists(mocks, ec)) return {};
-  mocks_text_ = REEL_TRY(read_file(mocks));
-  // Refuse to append to a file we cannot read back: the append would hide the damage.
-  MockFile file = REEL_TRY(parse_mocks(mocks_text_, mocks.string()));
-  next_mock_ = file.mocks.size();
-  for (const auto& m : file.mocks) next_mock_ = std::max(next_mock_, number_after_dash(m.name) + 1);
+  std::string text = REEL_TRY(read_file(mocks));
+  // Refuse to append to a file we cannot read back: the append would hide the damage. A last
+  // mock cut short by a crash belongs to no test: cut it off, then append after what is whole.
+  RecoveredMocks recovered = REEL_TRY(parse_mocks_recovering(text, mocks.string()));
+  if (!recovered.warning.empty()) {
+    spdlog::warn("{}", recovered.warning);
+    REEL_TRY(truncate_file(mocks, recovered.good_bytes));
+  }
+  mocks_size_ = recovered.good_bytes;
+  mocks_end_newline_ = mocks_size_ == 0 || text[mocks_size_ - 1] == '\n';
+  next_mock_ = recovered.file.mocks.size();
+  for (const auto& m : recovered.file.mocks)
+    next_mock_ = std::max(next_mock_, number_after_dash(m.name) + 1);
   return {};
 }
 
@@ -127,20 +137,25 @@ Result<std::string> TestSetWriter::write_test_locked(TestCase& test) {
 
 Result<void> TestSetWriter::append_locked(std::vector<Mock>& mocks) {
   if (mocks.empty()) return {};
-  std::string text = mocks_text_;
+  std::string text;
   std::size_t next = next_mock_;
+  bool at_start = mocks_size_ == 0;
+  bool newline = mocks_end_newline_;
   for (Mock& mock : mocks) {
     if (mock.name.empty()) mock.name = fmt::format("mock-{}", next);
     next = std::max(next, number_after_dash(mock.name)) + 1;
     if (options_.redactor) options_.redactor->redact(mock);
-    if (!text.empty()) {
-      if (text.back() != '\n') text += '\n';
+    if (!at_start) {
+      if (!newline) text += '\n';
       text += "---\n";
     }
     text += encode_mock(mock);
+    at_start = false;
+    newline = text.back() == '\n';
   }
-  REEL_TRY(write_file_atomic(dir_ / "mocks.yaml", text, options_.file_mode));
-  mocks_text_ = std::move(text);
+  REEL_TRY(append_file_durable(dir_ / "mocks.yaml", text, mocks_size_, options_.file_mode));
+  mocks_size_ += text.size();
+  mocks_end_newline_ = newline;
   next_mock_ = next;
   mocks_written_ += mocks.size();
   return {};

@@ -213,5 +213,47 @@ TEST(TestsetWriter, RefusesToAppendToACorruptMocksFile) {
       << writer.error().message;
 }
 
+TEST(TestsetWriter, ATornLastMockIsDroppedAndAppendsContinueAfterIt) {
+  TempDir root;
+  fs::path dir = root.path() / "test-set-0";
+  {
+    auto writer = TestSetWriter::create_next(root.path());
+    ASSERT_TRUE(writer);
+    ASSERT_TRUE(writer->record(make_test(1), {make_mock(1, "test-1"), make_mock(2, "test-1")}));
+  }
+  // A crash in the middle of the next append: half a document at the end.
+  std::string whole = *read_file(dir / "mocks.yaml");
+  std::ofstream(dir / "mocks.yaml", std::ios::app) << "---\nversion: api.keploy.io/v1beta1\nkind: Ht";
+  auto loaded = load_test_set(dir);
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_EQ(loaded->mocks.size(), 2u);
+
+  auto reopened = TestSetWriter::open(dir);
+  ASSERT_TRUE(reopened) << reopened.error().message;
+  EXPECT_EQ(*read_file(dir / "mocks.yaml"), whole);  // the torn tail is gone from disk
+  ASSERT_TRUE(reopened->record(make_test(2), {make_mock(3, "test-2")}));
+  auto again = load_test_set(dir);
+  ASSERT_TRUE(again) << again.error().message;
+  ASSERT_EQ(again->mocks.size(), 3u);
+  EXPECT_EQ(again->mocks[2].metadata.at("reel.test"), "test-2");
+}
+
+TEST(TestsetWriter, AppendsGrowTheFileLinearly) {
+  TempDir root;
+  auto writer = TestSetWriter::create_next(root.path());
+  ASSERT_TRUE(writer);
+  std::uintmax_t last = 0;
+  for (int i = 1; i <= 5; i++) {
+    ASSERT_TRUE(writer->record(make_test(i), {make_mock(i, fmt::format("test-{}", i))}));
+    std::uintmax_t size = fs::file_size(writer->dir() / "mocks.yaml");
+    EXPECT_GT(size, last);
+    last = size;
+  }
+  auto loaded = load_test_set(writer->dir());
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_EQ(loaded->mocks.size(), 5u);
+  EXPECT_EQ(loaded->tests.size(), 5u);
+}
+
 }  // namespace
 }  // namespace reel::testset
