@@ -44,13 +44,18 @@ bool payload_of(const Value& packet, std::string& bytes) {
   return p && p->is_scalar() && testset::base64_decode(p->text, bytes);
 }
 
+// The connection phase, told by its packets: metadata type "config" means session-wide, which a
+// query made outside any test is too.
+bool connection_phase(const testset::PacketMockSpec& spec) {
+  if (!spec.responses.empty() && packet_type(spec.responses[0]) == "HandshakeV10") return true;
+  return spec.requests.empty() || !packet_type(spec.requests[0]).starts_with("COM_");
+}
+
 Recorded read_mock(const testset::Mock& mock) {
   Recorded r;
   const auto* spec = std::get_if<testset::PacketMockSpec>(&mock.spec);
   if (!spec || mock.metadata.count("reel.truncated")) return r;
-  auto type = mock.metadata.find("type");
-  r.startup = (type != mock.metadata.end() && type->second == "config") ||
-              (!spec->responses.empty() && packet_type(spec->responses[0]) == "HandshakeV10");
+  r.startup = connection_phase(*spec);
   if (r.startup) {
     std::string bytes;
     if (!spec->responses.empty() && payload_of(spec->responses[0], bytes)) r.greeting = bytes;

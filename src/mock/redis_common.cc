@@ -53,6 +53,7 @@ std::string upper(std::string_view s) { return protocols::to_upper(s); }
 std::string summary_of(const std::vector<std::string>& args) {
   if (args.empty()) return "(empty command)";
   std::string s = upper(args[0]);
+  if (s == "AUTH") return s;  // its argument is a password (or a user before one)
   if (args.size() > 1) s += " " + args[1];
   return short_summary(s);
 }

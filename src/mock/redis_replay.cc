@@ -3,7 +3,8 @@
 // Fit: exact = same command (any case) and the same arguments; structural = same command and
 // same first argument (the key). A recorded argument that is a redaction placeholder matches
 // any live value (AUTH passwords). A mock recorded from a pipelined burst (Keploy keeps one
-// payload per read) matches when the next live commands are its commands, in order.
+// payload per read) matches when the next live commands are its commands, in order. An ECHO
+// nothing fits gets its argument back, and QUIT its OK: their answers need no recording.
 #include <map>
 
 #include "mock/common.h"
@@ -91,6 +92,11 @@ class RedisResponder final : public Responder {
     if (name == "QUIT") {  // nothing recorded for goodbye: say it anyway
       out.bytes += "+OK\r\n";
       out.close = true;
+      return 1;
+    }
+    if (name == "ECHO" && cmd.size() == 2) {  // its answer is its argument: nothing to look up
+      // (redis-cli --pipe ends with an ECHO of 20 random bytes and waits for them)
+      out.bytes += "$" + std::to_string(cmd[1].size()) + "\r\n" + cmd[1] + "\r\n";
       return 1;
     }
     std::string summary = redis::summary_of(cmd);

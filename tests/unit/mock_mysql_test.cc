@@ -220,6 +220,21 @@ TEST(MockMysql, ReplaysQueriesAndStatements) {
   EXPECT_TRUE(r.closed);
 }
 
+TEST(MockMysql, SessionWideCommandMocksStillAnswer) {
+  // reel record marks every call made outside a test "config" (Keploy's session-wide); the
+  // commands among them are still commands, not a second connection phase.
+  auto mocks = mocks_of(record(nullptr));
+  for (auto& m : mocks) m.metadata["type"] = "config";
+  Replay r(mocks);
+  EXPECT_EQ(r.responder->greeting(), packet(0, greeting_payload(kServerCaps & ~kSsl)));
+  EXPECT_EQ(r.send(kHandshake), kAuthDone);
+  EXPECT_EQ(r.send(kSelect7), kSelect7Answer);
+  EXPECT_EQ(r.send(kUpdate), kUpdateAnswer);
+  EXPECT_EQ(r.send(kPrepare), prepare_answer(1));
+  EXPECT_EQ(r.send(execute(1, 7)), kExecuteAnswer);
+  EXPECT_TRUE(r.pool.take_unmatched().empty());
+}
+
 TEST(MockMysql, UnmatchedGetsErrPacketAndIsListed) {
   Replay r(mocks_of(record(nullptr)));
   r.login();

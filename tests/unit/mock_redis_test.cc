@@ -64,6 +64,17 @@ TEST(MockRedis, AuthIsRedactedAndStillReplays) {
   EXPECT_EQ(r->feed(bytes(cmd({"AUTH", "whatever"}))).bytes, "+OK\r\n");
 }
 
+TEST(MockRedis, UnmatchedAuthNeverShowsThePassword) {
+  // The summary goes into the error reply, stderr and reel test's report files.
+  MockPool pool({}, {});
+  auto r = Responder::create({&pool, {}, kServer});
+  EXPECT_EQ(r->feed(bytes(cmd({"AUTH", "app", "hunter2"}))).bytes,
+            "-ERR reel: no recorded answer for AUTH\r\n");
+  auto misses = pool.take_unmatched();
+  ASSERT_EQ(misses.size(), 1u);
+  EXPECT_EQ(misses[0].summary, "AUTH");
+}
+
 TEST(MockRedis, ReplaysExactStructuralAndUnmatched) {
   MockPool pool(mocks_of(session()), {});
   auto r = Responder::create({&pool, {}, kServer});
@@ -101,6 +112,27 @@ TEST(MockRedis, RoundTripsThroughTheCodec) {
     ASSERT_TRUE(parsed) << parsed.error().message;
     EXPECT_EQ(parsed->mocks.at(0), c.mock);
   }
+}
+
+TEST(MockRedis, RedisCliPipeEndingRecordsAndReplays) {
+  // redis-cli --pipe: inline commands, then an empty inline line (Redis answers nothing) and a
+  // RESP ECHO of 20 random bytes it waits for; a replay sees other random bytes.
+  std::string magic = std::string("\x00\xff\r\n", 4) + "0123456789abcdef";
+  auto rec = CallRecorder::create(ep("127.0.0.1:40000"), kServer, {});
+  auto calls = record(*rec, {{kUp, "SET p1 one\r\n\r\n" + cmd({"ECHO", magic})},
+                             {kDown, "+OK\r\n$20\r\n" + magic + "\r\n"}});
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].summary, "SET p1");
+  EXPECT_EQ(payload(calls[1].mock).requests[0].message[0].data, "\r\n" + cmd({"ECHO", magic}));
+  EXPECT_EQ(payload(calls[1].mock).responses[0].message[0].data, "$20\r\n" + magic + "\r\n");
+  for (const auto& c : calls) EXPECT_FALSE(c.mock.metadata.count("reel.unanswered"));
+
+  MockPool pool(mocks_of(calls), {});
+  auto r = Responder::create({&pool, {}, kServer});
+  std::string other = std::string("\x01\x02\r\n", 4) + "zyxwvutsrqponmlk";
+  EXPECT_EQ(r->feed(bytes("SET p1 one\r\n\r\n")).bytes, "+OK\r\n");
+  EXPECT_EQ(r->feed(bytes(cmd({"ECHO", other}))).bytes, "$20\r\n" + other + "\r\n");
+  EXPECT_TRUE(pool.take_unmatched().empty());
 }
 
 TEST(MockRedis, GarbageNeverCrashes) {

@@ -141,6 +141,16 @@ TEST(Redis, InlineCommands) {
   EXPECT_EQ(ex[1].fields.at("redis.args"), "3");
 }
 
+TEST(Redis, EmptyInlineLineIsNoCommand) {
+  Harness h(Protocol::kRedis);
+  h.client("PING\r\n\r\n*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n").server("+PONG\r\n$2\r\nhi\r\n");
+  auto ex = h.take();
+  ASSERT_EQ(ex.size(), 2u);
+  EXPECT_EQ(ex[0].method, "PING");
+  EXPECT_EQ(ex[1].method, "ECHO");
+  EXPECT_EQ(ex[1].response_body.data, "hi");
+}
+
 TEST(Redis, AuthPasswordIsRedacted) {
   Harness h(Protocol::kRedis);
   h.client("*3\r\n$4\r\nAUTH\r\n$7\r\ndefault\r\n$6\r\nsecret\r\n").server("+OK\r\n");

@@ -29,6 +29,8 @@ class Parser {
   // One value at the cursor. `top` is the frame when this is the top-level value.
   ParseState value(int depth, Sink& out, Frame* top);
   ParseState inline_command(Frame& frame);
+  bool skip_blank_lines();
+  char peek() const { return in_[pos_]; }
   std::uint64_t consumed() const { return skip_end_ ? *skip_end_ : pos_; }
 
  private:
@@ -187,6 +189,17 @@ ParseState Parser::element(int depth, Sink& out, Frame* top) {
   return ParseState::kParsed;
 }
 
+// Redis ignores an empty inline command, sending no reply (redis-cli --pipe ends its input with
+// one, then a RESP ECHO): no frame. False when nothing but blank lines is in.
+bool Parser::skip_blank_lines() {
+  for (;;) {
+    std::size_t i = pos_;
+    while (i < in_.size() && (in_[i] == ' ' || in_[i] == '\t' || in_[i] == '\r')) ++i;
+    if (i >= in_.size() || in_[i] != '\n') return pos_ < in_.size();
+    pos_ = i + 1;
+  }
+}
+
 // "SET k v\r\n" as typed into telnet: words split on blanks, double quotes group.
 ParseState Parser::inline_command(Frame& frame) {
   while (pos_ < in_.size() && (in_[pos_] == '\r' || in_[pos_] == '\n')) ++pos_;
@@ -230,7 +243,8 @@ ParseResult parse_frame(MessageType type, std::span<const std::byte> data, Frame
   bool request = type == MessageType::kRequest;
   Parser parser(as_chars(data), limits, request);
   ParseState st;
-  if (request && static_cast<char>(data[0]) != '*') {
+  if (request && !parser.skip_blank_lines()) return {ParseState::kNeedsMore, 0};
+  if (request && parser.peek() != '*') {
     st = parser.inline_command(frame);
   } else {
     Sink sink{frame.text, limits.max_body};
