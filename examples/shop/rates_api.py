@@ -3,8 +3,9 @@
 
 GET /rates/<CUR> -> 200 {"currency", "rate", "as_of"} from a fixed table, 404 for unknown codes.
 
-Usage: rates_api.py [--host 127.0.0.1] [--port 0] [--port-file FILE]
+Usage: rates_api.py [--host 127.0.0.1] [--port 0] [--port-file FILE] [--tls CERT KEY]
 With --port 0 the kernel picks a port; --port-file receives it (written atomically) once bound.
+With --tls it serves HTTPS with that certificate and key (PEM), e.g. RATES_URL=https://...
 """
 import argparse
 import datetime
@@ -12,6 +13,7 @@ import json
 import os
 import re
 import signal
+import ssl
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -61,9 +63,16 @@ def main():
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--port-file")
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS")
     args = parser.parse_args()
 
     server = Server((args.host, args.port), Handler)
+    scheme = "http"
+    if args.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls[0], args.tls[1])
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
     port = server.server_address[1]
     if args.port_file:
         tmp = f"{args.port_file}.tmp"
@@ -76,7 +85,7 @@ def main():
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    print(f"rates_api: listening on http://{args.host}:{port}", file=sys.stderr, flush=True)
+    print(f"rates_api: listening on {scheme}://{args.host}:{port}", file=sys.stderr, flush=True)
     server.serve_forever()
     server.server_close()
 

@@ -8,6 +8,7 @@
 #include "record/command.h"
 #include "redirect/command.h"
 #include "replay/command.h"
+#include "tls/ca_command.h"
 #include "trace/command.h"
 
 namespace {
@@ -89,6 +90,12 @@ int main(int argc, char** argv) {
   record->add_option("--dns-upstream", rec.dns_upstream,
                      "resolver for the app's DNS queries (default: /etc/resolv.conf)");
   record->add_flag("--no-dns", rec.no_dns, "leave DNS alone: no DNS mocks");
+  record->add_flag("--no-tls", rec.no_tls, "record TLS connections as opaque bytes (no interception)");
+  record->add_flag("--insecure-upstream", rec.insecure_upstream,
+                   "intercepted TLS: do not verify the upstream's certificate");
+  record->add_option("--upstream-ca", rec.upstream_cas,
+                     "intercepted TLS: also trust this CA (PEM file) upstream (repeatable)")
+      ->allow_extra_args(false);
   record->footer("Target: -- CMD ARGS... (started in a new cgroup). Ctrl-C ends the app and the "
                  "recording; every finished test is already on disk.");
 
@@ -118,6 +125,14 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   mock->footer("Target: -- CMD ARGS... (e.g. the app's own test suite). Exit code: the command's.");
 
+  std::string ca_action;
+  auto* ca = app.add_subcommand("ca", "reel's local CA, which signs what the app sees of its TLS "
+                                      "dependencies");
+  ca->add_option("action", ca_action, "path (print the CA certificate's path), install (trust it "
+                                      "system-wide), uninstall")
+      ->required()
+      ->check(CLI::IsMember({"path", "install", "uninstall"}));
+
   bool doctor_json = false;
   auto* doctor = app.add_subcommand("doctor", "check what reel can do on this machine");
   doctor->add_flag("--json", doctor_json, "print the checks as JSON");
@@ -146,5 +161,6 @@ int main(int argc, char** argv) {
   if (*test) return reel::replay::run_test(tst);
   if (*mock) return reel::replay::run_mock(mck);
   if (*doctor) return reel::run_doctor(doctor_json);
+  if (*ca) return reel::tls::run_ca(ca_action);
   return 2;
 }

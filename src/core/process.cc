@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <string_view>
 
 #include "core/unique_fd.h"
 
@@ -22,7 +23,19 @@ Result<pid_t> spawn(const SpawnOptions& opts) {
   for (auto& a : opts.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   std::vector<char*> envp;
-  for (char** e = environ; *e; e++) envp.push_back(*e);
+  // extra_env wins over a variable of the same name that reel itself has.
+  auto overridden = [&](std::string_view entry) {
+    auto eq = entry.find('=');
+    if (eq == entry.npos) return false;
+    auto name = entry.substr(0, eq + 1);
+    for (auto& e : opts.extra_env) {
+      if (e.starts_with(name)) return true;
+    }
+    return false;
+  };
+  for (char** e = environ; *e; e++) {
+    if (!overridden(*e)) envp.push_back(*e);
+  }
   for (auto& e : opts.extra_env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
 

@@ -24,6 +24,7 @@
 
 #include "core/net.h"
 #include "core/result.h"
+#include "core/unique_fd.h"
 #include "protocols/types.h"
 #include "proxy/relay.h"
 #include "testset/convert.h"
@@ -190,6 +191,10 @@ struct MockServerOptions {
   MockPool* pool = nullptr;
   // Where an accepted connection was headed. Default: reel::original_destination.
   std::function<Result<Endpoint>(int accepted_fd)> destination;
+  // TLS termination: a connection whose client opens with a TLS ClientHello (and that has no
+  // greeting to send first) is handed here, the hello still unread; the socket returned carries
+  // its plaintext and is served in its place. Unset: every connection is served as it comes.
+  std::function<Result<UniqueFd>(UniqueFd client, const Endpoint& server)> tls;
 };
 
 struct MockServerStats {

@@ -15,6 +15,7 @@
 #include "mock/common.h"
 #include "mock/protocols.h"
 #include "proxy/original_dst.h"
+#include "tls/client_hello.h"
 
 namespace reel::mock {
 
@@ -86,6 +87,7 @@ struct Conn {
   std::string in;   // DNS over TCP: bytes not yet a whole message
   std::string out;  // not yet sent
   bool close_after = false;
+  bool sniff = false;  // options.tls is set and the client has not spoken yet
   std::uint32_t events = 0;
 };
 
@@ -139,6 +141,10 @@ struct MockServer::State {
     auto it = conns.find(fd);
     if (it == conns.end()) return;
     Conn& c = *it->second;
+    if (c.sniff && (ev & EPOLLIN)) {
+      c.sniff = false;
+      if (hand_to_tls(fd)) return;
+    }
     if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
       if (!read_from(c)) return drop(fd);
     }
@@ -163,6 +169,7 @@ struct MockServer::State {
         c->server = *where;
         c->responder = Responder::create({options.pool, c->client, c->server});
         c->out = c->responder->greeting();
+        c->sniff = options.tls && c->out.empty();
         count(&MockServerStats::connections);
       }
       c->fd = std::move(fd);
@@ -171,6 +178,25 @@ struct MockServer::State {
       if (!add(key, c->events)) continue;
       conns.emplace(key, std::move(c));
     }
+  }
+
+  // True when the connection opened with a TLS ClientHello and went to options.tls: the
+  // plaintext socket it gave back now stands in `conns` for the client's.
+  bool hand_to_tls(int fd) {
+    std::byte first[16];
+    ssize_t n = ::recv(fd, first, sizeof first, MSG_PEEK | MSG_DONTWAIT);
+    if (n <= 0 || !tls::looks_like_client_hello({first, std::size_t(n)})) return false;
+    ::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, fd, nullptr);
+    auto node = conns.extract(fd);
+    Conn& c = *node.mapped();
+    auto plain = options.tls(std::move(c.fd), c.server);
+    if (!plain) return true;  // the client's socket went with it
+    c.fd = std::move(*plain);
+    c.events = EPOLLIN;
+    node.key() = c.fd.get();
+    if (!add(c.fd.get(), c.events)) return true;
+    conns.insert(std::move(node));
+    return true;
   }
 
   // False when the connection is finished with (peer gone and nothing left to send).
@@ -277,10 +303,19 @@ Result<std::unique_ptr<MockServer>> MockServer::start(MockServerOptions options)
     s->listeners.push_back(std::move(fd));
   }
   if (s->options.dns) {
-    s->dns_udp = REEL_TRY(with_context(bound_socket(*s->options.dns, SOCK_DGRAM), "mock DNS"));
-    Endpoint at = REEL_TRY(local_of(s->dns_udp.get()));
-    s->dns_tcp = REEL_TRY(with_context(bound_socket(at, SOCK_STREAM), "mock DNS over TCP"));
-    s->dns_bound = at;
+    // One port for both transports. With port 0 the kernel picks a free UDP port that TCP may
+    // be using: pick again, as the record side's DNS forwarder does.
+    const Endpoint& want = *s->options.dns;
+    for (int attempt = 0; !s->dns_tcp; attempt++) {
+      s->dns_udp = REEL_TRY(with_context(bound_socket(want, SOCK_DGRAM), "mock DNS"));
+      Endpoint at = REEL_TRY(local_of(s->dns_udp.get()));
+      auto tcp = bound_socket(at, SOCK_STREAM);
+      if (!tcp && (want.port != 0 || attempt == 49)) {
+        return fail(tcp.error().wrap("mock DNS over TCP"));
+      }
+      if (tcp) s->dns_tcp = std::move(*tcp);
+      s->dns_bound = at;
+    }
     REEL_TRY(s->add(s->dns_udp.get(), EPOLLIN));
     REEL_TRY(s->add(s->dns_tcp.get(), EPOLLIN));
   }

@@ -30,6 +30,7 @@ Connection::Connection(ConnId id, UniqueFd client, UniqueFd upstream, bool tappe
       client_(std::move(client)),
       upstream_(std::move(upstream)),
       tapped_(tapped),
+      sniffing_(ctx.takeover != nullptr),
       ctx_(ctx),
       up_(client_.get(), upstream_.get(), ctx.pipes, ctx.buffers,
           pump_tap(ctx.tap, tapped, id, Direction::kClientToServer)),
@@ -84,6 +85,7 @@ Connection::Outcome Connection::resume() {
 }
 
 Connection::Outcome Connection::run(bool up, bool down) {
+  if (sniffing_ && sniff(up, down)) return Outcome::kTakeover;
   if (up) more_up_ = up_.run() == Pump::Run::kMore;
   if (down) more_down_ = down_.run() == Pump::Run::kMore;
   count_bytes();
@@ -108,6 +110,28 @@ Connection::Outcome Connection::settle() {
 void Connection::count_bytes() {
   if (auto n = up_.take_moved()) bump(ctx_.counters.bytes_up, n);
   if (auto n = down_.take_moved()) bump(ctx_.counters.bytes_down, n);
+}
+
+// Decides once, on the first bytes either side sends, whether the takeover wants the connection.
+// Peeks only, so the pumps then read those bytes as usual.
+bool Connection::sniff(bool client_readable, bool upstream_readable) {
+  std::byte first[16];
+  if (upstream_readable && ::recv(upstream_.get(), first, 1, MSG_PEEK | MSG_DONTWAIT) != -1) {
+    sniffing_ = false;  // the server spoke first (or closed): not a protocol the takeover wants
+    return false;
+  }
+  if (!client_readable) return false;
+  ssize_t n = ::recv(client_.get(), first, sizeof first, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0) return false;  // nothing yet
+  sniffing_ = false;
+  return n > 0 && ctx_.takeover->wants(std::span<const std::byte>(first, std::size_t(n)));
+}
+
+TakenConnection Connection::hand_over() {
+  TakenConnection t{id_, std::move(client_), std::move(upstream_),
+                    tapped_ && ctx_.tap.data ? &ctx_.tap : nullptr};
+  state_ = State::kClosed;
+  return t;
 }
 
 void Connection::close(bool reset) {

@@ -32,6 +32,7 @@ struct ConnContext {
   BufferPool& buffers;
   Counters& counters;
   const RelayTap& tap;
+  const RelayTakeover* takeover;  // null: never hand a connection over
 };
 
 // Sends a RST instead of a FIN when `fd` is closed, so the peer learns the connection failed.
@@ -44,6 +45,7 @@ class Connection {
     kOpen,
     kMore,    // a pump yielded with work left: call resume() soon
     kClosed,  // both sockets are closed; the worker may free this object after its batch
+    kTakeover,  // RelayTakeover::wants it: the worker hands its sockets over (hand_over())
   };
 
   // `tapped`: the tap's open() accepted this connection, so its bytes go through tap.data.
@@ -55,6 +57,8 @@ class Connection {
   Outcome connected();
   Outcome on_event(Side side, std::uint32_t events);
   Outcome resume();
+  // For kTakeover: gives up both sockets, untouched, and closes without telling the tap.
+  TakenConnection hand_over();
   // Resets both sockets (relay shutdown).
   void abort() { close(true); }
 
@@ -73,11 +77,13 @@ class Connection {
   Outcome settle();
   void count_bytes();
   void close(bool reset);
+  bool sniff(bool client_readable, bool upstream_readable);
 
   ConnId id_;
   UniqueFd client_;
   UniqueFd upstream_;
   bool tapped_;
+  bool sniffing_;  // takeover is set and neither side has spoken yet
   ConnContext ctx_;
   State state_ = State::kConnecting;
   bool more_up_ = false;

@@ -19,6 +19,7 @@
 
 #include "core/net.h"
 #include "core/result.h"
+#include "core/unique_fd.h"
 
 namespace reel {
 
@@ -43,6 +44,27 @@ struct RelayTap {
   std::function<void(ConnId, bool reset)> close;
 };
 
+// A connection the relay handed over whole (see RelayTakeover): both sockets connected and
+// non-blocking, nothing read from the client yet.
+struct TakenConnection {
+  ConnId id = 0;
+  UniqueFd client;
+  UniqueFd upstream;
+  // The relay's tap when tap.open accepted the connection, else null: the new owner feeds it
+  // what it sees under `id` (data, then close) instead of the relay. It lives as long as the relay.
+  const RelayTap* tap = nullptr;
+};
+
+// Lets another component own some connections (TLS interception). Only connections whose client
+// speaks before the server are offered, so server-first protocols (MySQL) never wait for it;
+// nothing changes for the others but a peek at their first bytes.
+struct RelayTakeover {
+  // The client's first bytes, peeked (still unread). True: the connection goes to `take`.
+  std::function<bool(std::span<const std::byte> first)> wants;
+  // On the worker thread: must not block. The relay has already forgotten the connection.
+  std::function<void(TakenConnection)> take;
+};
+
 struct RelayOptions {
   std::vector<Endpoint> listen;
   int threads = 0;  // 0: one per CPU this process may run on
@@ -54,6 +76,7 @@ struct RelayOptions {
   // Where an accepted connection should go. Default: original_destination().
   std::function<Result<Endpoint>(int accepted_fd)> destination;
   RelayTap tap;
+  RelayTakeover takeover;  // unset: the relay keeps every connection
 };
 
 struct RelayStats {

@@ -206,7 +206,8 @@ void Worker::admit(UniqueFd client) {
     if (tapped && opt.tap.close) opt.tap.close(id, true);
     return;
   }
-  ConnContext ctx{pipes_.get(), buffers_, counters_, opt.tap};
+  const RelayTakeover* takeover = opt.takeover.wants && opt.takeover.take ? &opt.takeover : nullptr;
+  ConnContext ctx{pipes_.get(), buffers_, counters_, opt.tap, takeover};
   adopt(std::make_unique<Connection>(id, std::move(client), std::move(up->fd), tapped, ctx),
         up->connected);
 }
@@ -250,6 +251,12 @@ void Worker::adopt(std::unique_ptr<Connection> conn, bool connected) {
 }
 
 void Worker::handle(Connection* c, Connection::Outcome outcome) {
+  if (outcome == Connection::Outcome::kTakeover) {
+    for (auto side : {Connection::Side::kClient, Connection::Side::kUpstream})
+      ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, c->fd(side), nullptr);
+    shared_.options.takeover.take(c->hand_over());
+    outcome = Connection::Outcome::kClosed;
+  }
   if (outcome == Connection::Outcome::kClosed && !c->doomed) {
     c->doomed = true;
     dead_.push_back(c);

@@ -28,6 +28,8 @@
 #include "testset/config.h"
 #include "testset/redact.h"
 #include "testset/writer.h"
+#include "tls/ca.h"
+#include "tls/interceptor.h"
 
 namespace reel::record {
 
@@ -75,6 +77,27 @@ void print_test(const WrittenTest& w, bool color) {
                reset);
 }
 
+void print_tls_summary(const tls::InterceptStats& s) {
+  if (s.intercepted + s.passed_through + s.failed + s.refused == 0) return;
+  auto hosts = [](const std::map<std::string, std::string>& by_host) {
+    std::map<std::string, std::string> by_why;  // reason -> "host, host"
+    for (auto& [host, why] : by_host) by_why[why] += (by_why[why].empty() ? "" : ", ") + host;
+    std::string out;
+    for (auto& [why, list] : by_why) out += fmt::format("{}{}: {}", out.empty() ? "" : "; ", why, list);
+    return out;
+  };
+  std::fprintf(stderr, "tls: %llu connections intercepted\n", (unsigned long long)s.intercepted);
+  if (s.passed_through)
+    std::fprintf(stderr, "tls: passed through: %llu TLS connections (%s)\n",
+                 (unsigned long long)s.passed_through, hosts(s.passed_hosts).c_str());
+  if (s.refused)
+    std::fprintf(stderr, "tls: the app refused reel's certificate on %llu connections (later ones "
+                 "to the same name pass through)\n", (unsigned long long)s.refused);
+  if (s.failed)
+    std::fprintf(stderr, "tls: failed: %llu TLS connections (%s)\n",
+                 (unsigned long long)s.failed, hosts(s.failed_hosts).c_str());
+}
+
 struct Kernel {
   std::unique_ptr<Redirector> redirector;
   std::unique_ptr<capture::Capture> capture;
@@ -106,6 +129,18 @@ Result<int> record(const RecordCommandOptions& o) {
   RelayOptions relay_opts;
   relay_opts.listen = {REEL_TRY(parse_endpoint("127.0.0.1:0")), REEL_TRY(parse_endpoint("[::1]:0"))};
   relay_opts.tap = outbound.tap();
+  // TLS dependencies: terminated with reel's CA, their plaintext recorded like clear traffic.
+  std::unique_ptr<tls::CertAuthority> ca;
+  std::unique_ptr<tls::Interceptor> interceptor;
+  std::vector<std::string> app_env;
+  if (!o.no_tls) {
+    ca = REEL_TRY(with_context(tls::CertAuthority::open(tls::default_ca_dir()), "reel's CA"));
+    interceptor = REEL_TRY(tls::Interceptor::create(
+        *ca, {.verify_upstream = !o.insecure_upstream, .extra_cas = o.upstream_cas}));
+    relay_opts.takeover =
+        interceptor->takeover([&outbound](ConnId id) { outbound.mark_tls(id); });
+    app_env = tls::trust_env(*ca);
+  }
   auto relay = REEL_TRY(Relay::start(std::move(relay_opts)));
 
   RedirectConfig rc;
@@ -143,7 +178,8 @@ Result<int> record(const RecordCommandOptions& o) {
   so.limits.max_frame = 32 << 20;
   RecordSession session(writer, so);
 
-  pid_t child = REEL_TRY(spawn({.argv = o.command, .cgroup_fd = target.fd(), .extra_env = {}}));
+  pid_t child =
+      REEL_TRY(spawn({.argv = o.command, .cgroup_fd = target.fd(), .extra_env = app_env}));
   bool color = ::isatty(STDERR_FILENO);
   spdlog::info("recording {} (pid {}) into {}{}", o.command[0], child, writer.dir().string(),
                o.app_port ? fmt::format(", tests from port {}", o.app_port) : "");
@@ -189,6 +225,7 @@ Result<int> record(const RecordCommandOptions& o) {
   // The app is gone: what its connections still carried is in the relay and the ring.
   (void)target.kill_all(std::chrono::seconds(2));
   relay->stop(std::chrono::milliseconds(500));
+  if (interceptor) interceptor->stop();
   if (dns) dns->stop();
   REEL_TRY(step(0, true));
 
@@ -211,6 +248,7 @@ Result<int> record(const RecordCommandOptions& o) {
                (unsigned long long)lost, (unsigned long long)ts.bytes_lost,
                (unsigned long long)st.tests_with_gaps, (unsigned long long)st.not_converted,
                (unsigned long long)st.unanswered_calls);
+  if (interceptor) print_tls_summary(interceptor->stats());
   if (dns && dns->failed())
     std::fprintf(stderr, "dns: %llu queries got no answer from the resolver\n",
                  (unsigned long long)dns->failed());

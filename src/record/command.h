@@ -16,6 +16,9 @@ struct RecordCommandOptions {
   std::string config = "reel.yaml";       // noise, redaction, file mode
   std::string dns_upstream;               // default: /etc/resolv.conf
   bool no_dns = false;                    // leave DNS alone
+  bool no_tls = false;                    // TLS as opaque bytes: no interception
+  bool insecure_upstream = false;         // intercepted TLS: skip verifying the upstream
+  std::vector<std::string> upstream_cas;  // intercepted TLS: more CAs to trust upstream
 };
 
 int run_record(const RecordCommandOptions& opts);

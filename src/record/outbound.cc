@@ -43,9 +43,28 @@ RelayTap OutboundRecorder::tap() {
   return t;
 }
 
+namespace {
+
+void mark_as_tls(mock::RecordedCall& call) {
+  call.mock.metadata["reel.tls"] = "true";
+  if (auto* http = std::get_if<testset::HttpMockSpec>(&call.mock.spec)) {
+    if (http->req.url.starts_with("http://")) http->req.url.insert(4, "s");
+  }
+}
+
+}  // namespace
+
+void OutboundRecorder::mark_tls(ConnId id) {
+  std::lock_guard lock(mu_);
+  if (auto it = conns_.find(id); it != conns_.end()) it->second->tls = true;
+}
+
 void OutboundRecorder::collect(Conn& c) {
   auto calls = c.recorder->take();
   if (calls.empty()) return;
+  if (c.tls) {
+    for (auto& call : calls) mark_as_tls(call);
+  }
   std::lock_guard lock(mu_);
   for (auto& call : calls) done_.push_back({c.client, c.server, std::move(call)});
 }

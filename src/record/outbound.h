@@ -30,11 +30,15 @@ class OutboundRecorder {
   // Calls finished since the last take, and connections still open.
   std::vector<OutboundCall> take();
   std::size_t open_connections() const;
+  // The connection's bytes are the plaintext of a TLS connection (tls::Interceptor): its mocks
+  // get metadata reel.tls "true" and an https:// URL.
+  void mark_tls(ConnId id);
 
  private:
   struct Conn {
     Endpoint client, server;
     std::unique_ptr<mock::CallRecorder> recorder;
+    bool tls = false;
   };
   void collect(Conn& c);
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "core/process.h"
 
@@ -26,6 +27,16 @@ Result<std::unique_ptr<Environment>> Environment::start(mock::MockPool& pool,
   so.listen = {REEL_TRY(parse_endpoint("127.0.0.1:0")), REEL_TRY(parse_endpoint("[::1]:0"))};
   so.dns = REEL_TRY(parse_endpoint("127.0.0.1:0"));
   so.pool = &pool;
+  // HTTPS dependencies are answered from their plaintext mocks behind reel's CA.
+  if (auto ca = tls::CertAuthority::open(tls::default_ca_dir())) {
+    env->ca_ = std::move(*ca);
+    env->tls_ = std::make_unique<tls::Terminator>(*env->ca_);
+    so.tls = [t = env->tls_.get()](UniqueFd client, const Endpoint& server) {
+      return t->take(std::move(client), server);
+    };
+  } else {
+    spdlog::warn("TLS dependencies cannot be mocked: {}", ca.error().message);
+  }
   env->server_ = REEL_TRY(mock::MockServer::start(std::move(so)));
 
   RedirectConfig rc;
@@ -43,10 +54,13 @@ Result<std::unique_ptr<Environment>> Environment::start(mock::MockPool& pool,
 Environment::~Environment() {
   if (app_) stop_app(std::chrono::milliseconds(0));
   if (server_) server_->stop();
+  if (tls_) tls_->stop();
 }
 
 Result<pid_t> Environment::spawn(const std::vector<std::string>& argv) {
-  app_ = REEL_TRY(reel::spawn({.argv = argv, .cgroup_fd = cgroup_->fd(), .extra_env = {}}));
+  std::vector<std::string> env;
+  if (ca_) env = tls::trust_env(*ca_);
+  app_ = REEL_TRY(reel::spawn({.argv = argv, .cgroup_fd = cgroup_->fd(), .extra_env = env}));
   exit_status_.reset();
   return app_;
 }

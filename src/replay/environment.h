@@ -13,6 +13,8 @@
 #include "kernel/cgroup.h"
 #include "mock/mock.h"
 #include "redirect/redirector.h"
+#include "tls/ca.h"
+#include "tls/terminator.h"
 
 namespace reel::replay {
 
@@ -35,6 +37,9 @@ class Environment {
 
  private:
   Environment() = default;
+  // Declared before the server: destroyed after it, as the server hands them connections.
+  std::unique_ptr<tls::CertAuthority> ca_;  // null: TLS is served as opaque bytes
+  std::unique_ptr<tls::Terminator> tls_;
   std::unique_ptr<mock::MockServer> server_;
   std::unique_ptr<Redirector> redirector_;
   std::optional<Cgroup> cgroup_;

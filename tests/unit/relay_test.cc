@@ -131,8 +131,10 @@ class Peer {
   std::vector<std::thread> threads_;
 };
 
-UniqueFd dial(const Endpoint& to) {
+// `rcvbuf`: a fixed receive buffer (no autotuning), set before the handshake.
+UniqueFd dial(const Endpoint& to, int rcvbuf = 0) {
   UniqueFd fd(::socket(to.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (rcvbuf) ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   sockaddr_storage ss;
   socklen_t len = to.to_sockaddr(ss);
   EXPECT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len), 0) << std::strerror(errno);
@@ -294,7 +296,9 @@ TEST_P(RelayMode, SlowReaderDoesNotStallAnotherConnection) {
   auto relay = start_relay(peer.endpoint(), options(/*threads=*/1));  // both on one worker
   ASSERT_NE(relay, nullptr);
   Bytes bulk = random_bytes(64 << 20, 11);
-  auto slow = dial(relay->listening()[0]);
+  // A small fixed receive buffer: with autotuning (tcp_rmem max is 32 MiB on some machines) the
+  // buffers along the echo path could swallow the whole bulk and backpressure would never show.
+  auto slow = dial(relay->listening()[0], 128 * 1024);
   std::size_t sent = 0;
   int rounds_blocked = 0;
   // The slow client sends without reading until its echo path is full; meanwhile and afterwards
