@@ -2,7 +2,8 @@
 # Cost of `reel trace` on a real HTTP server at its maximum rate.
 #
 # nginx (1 worker) serves a small file on loopback; wrk drives it flat out. Rounds alternate
-# without reel (A) and with `reel trace --pid NGINX --format json -o /dev/null` (B), in one run,
+# without reel (A) and with `reel trace --pid NGINX -o /dev/null` (B, the issue's command; set
+# REEL_TRACE_FORMAT=json for JSON lines with bodies, the costliest output), in one run,
 # and the script reports the throughput ratio B/A, reel's CPU (share of one core) and peak RSS,
 # and exchanges lost: requests wrk completed minus exchanges reel saw, plus the kernel's count of
 # dropped events. Usage: bench/trace.sh [ROUNDS=3] [SECONDS=8] [CONNECTIONS=32]
@@ -54,7 +55,8 @@ declare -a A B CPU RSS LOST
 for r in $(seq "$ROUNDS"); do
   read -r _ rps < <(run_wrk); A+=("$rps")
 
-  "$REEL" trace --pid "$NGINX" --format json -o /dev/null ${REEL_TRACE_ARGS:-} 2> "$WORK/reel.log" &
+  "$REEL" trace --pid "$NGINX" --format "${REEL_TRACE_FORMAT:-pretty}" -o /dev/null ${REEL_TRACE_ARGS:-} \
+    2> "$WORK/reel.log" &
   REEL_PID=$!
   for _ in $(seq 200); do grep -q "tracing pid" "$WORK/reel.log" && break; sleep 0.05; done
   t0=$(cpu_ticks "$REEL_PID"); s0=$(date +%s.%N)
@@ -75,7 +77,7 @@ done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 ma=$(median "${A[@]}"); mb=$(median "${B[@]}")
 echo
-echo "nginx + wrk -t1 -c$CONNS, ${SECS}s x $ROUNDS rounds each, alternating"
+echo "nginx + wrk -t1 -c$CONNS, ${SECS}s x $ROUNDS rounds each, alternating; format ${REEL_TRACE_FORMAT:-pretty}; load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-34s %12s\n' "without reel (req/s, median)" "$ma"
 printf '%-34s %12s\n' "with reel trace (req/s, median)" "$mb"
 printf '%-34s %12.3f\n' "ratio with/without" "$(echo "$mb / $ma" | bc -l)"

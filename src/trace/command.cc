@@ -174,6 +174,8 @@ Result<int> trace(const TraceOptions& o) {
       (void)cap->poll(0, [&](const capture::Event& e) { tracker.on_event(e, batch); });
     }
   }
+  // Whatever the ring still holds happened before the stop: drain it, then flush.
+  (void)cap->poll(0, [&](const capture::Event& e) { tracker.on_event(e, batch); });
   tracker.flush_all(batch);
   emit();
   sink->finish();
