@@ -128,6 +128,9 @@ Result<int> trace(const TraceOptions& o) {
   auto cap = REEL_TRY(capture::Capture::start(target.config));
   capture::TrackerOptions topts;
   topts.limits.max_body = max_body;
+  // One line per exchange shows no body: keep only what statements and keys need, so bodies
+  // are not copied around for nothing (sizes are still counted whole).
+  if (o.format == "pretty" && !o.verbose) topts.limits.max_body = std::min<std::uint64_t>(max_body, 4096);
   capture::Tracker tracker(topts);
   Summary summary;
 
