@@ -134,6 +134,7 @@ bool resolves_as_non_string(std::string_view s) {
   // Most scalars are words: only the few that start like one of the forms above go to the
   // regex, which otherwise costs a quarter of a recording's CPU.
   static constexpr std::string_view kWordStarts = "~nNtTfF<yYoO";
+  if (!s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos) return true;
   if (!s.empty()) {
     char c = s[0] == '+' || s[0] == '-' ? (s.size() > 1 ? s[1] : '\0') : s[0];
     bool numeric = (c >= '0' && c <= '9') || c == '.';
