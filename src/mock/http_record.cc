@@ -65,6 +65,7 @@ class HttpRecorder final : public CallRecorder {
   }
 
   protocols::Protocol protocol() const override { return protocols::Protocol::kHttp1; }
+  std::uint64_t invalid_frames() const override { return decoder_->stats().invalid; }
 
  private:
   Pending& side(MessageType t) { return t == MessageType::kRequest ? requests_ : responses_; }

@@ -125,6 +125,7 @@ class HttpResponder final : public Responder {
       if (r.state == protocols::ParseState::kInvalid) {
         out.bytes += "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
         out.close = true;
+        out.rejected = true;
         break;
       }
       input_.erase(0, std::min<std::size_t>(r.consumed, input_.size()));

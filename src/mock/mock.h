@@ -81,9 +81,12 @@ class CallRecorder {
   // Calls completed since the last take, in the order their requests started.
   std::vector<RecordedCall> take() { return std::exchange(done_, {}); }
   virtual protocols::Protocol protocol() const = 0;
+  // Frames that did not parse (each skipped by a resync): hostile or not the protocol we thought.
+  virtual std::uint64_t invalid_frames() const { return invalid_; }
 
  protected:
   std::vector<RecordedCall> done_;
+  std::uint64_t invalid_ = 0;
 };
 
 // ------------------------------------------------------------------------------------ replay
@@ -179,6 +182,7 @@ class Responder {
   struct Output {
     std::string bytes;   // to send, possibly empty (need more input)
     bool close = false;  // close after sending (client said goodbye, or nothing sane to say)
+    bool rejected = false;  // the input did not parse: answered with the protocol's error, closed
   };
   virtual Output feed(std::span<const std::byte> bytes) = 0;
 };
@@ -201,6 +205,7 @@ struct MockServerStats {
   std::uint64_t connections = 0;
   std::uint64_t dns_queries = 0;
   std::uint64_t no_destination = 0;
+  std::uint64_t rejected = 0;  // connections closed on input that did not parse
 };
 
 class MockServer {

@@ -214,6 +214,7 @@ struct MockServer::State {
     Responder::Output o = c.responder->feed(bytes);
     c.out += o.bytes;
     if (o.close) c.close_after = true;
+    if (o.rejected) count(&MockServerStats::rejected);
     return true;
   }
 

@@ -95,6 +95,7 @@ class PostgresRecorder final : public CallRecorder {
     auto res = pp::parse_frame(type, protocols::as_bytes(side.buf), m, state_, limits_);
     if (state_.encrypted) encrypted_ = true;
     if (res.state == ParseState::kInvalid) {
+      invalid_++;
       resync(side, type);
       return !side.buf.empty();
     }

@@ -126,6 +126,7 @@ class PostgresResponder final : public Responder {
         out.bytes +=
             pg::wire(pg::error_response("08P01", "reel: invalid PostgreSQL message", "FATAL"));
         out.close = true;
+        out.rejected = true;
         break;
       }
       if (res.consumed > buf_.size()) {

@@ -99,6 +99,11 @@ class InferringRecorder final : public CallRecorder {
     for (auto& call : inner_->take()) done_.push_back(std::move(call));
   }
 
+ public:
+  std::uint64_t invalid_frames() const override { return inner_ ? inner_->invalid_frames() : 0; }
+
+ private:
+
   Endpoint server_;
   RecordOptions options_;
   std::unique_ptr<CallRecorder> inner_;

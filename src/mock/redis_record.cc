@@ -70,6 +70,7 @@ class RedisRecorder final : public CallRecorder {
       Split s = redis::next_value(requests_, true, v, n);
       if (s == Split::kNeedsMore) return;
       if (s == Split::kInvalid) {
+        invalid_++;
         if (!resync(requests_, protocols::MessageType::kRequest)) return;
         continue;
       }
@@ -92,6 +93,7 @@ class RedisRecorder final : public CallRecorder {
       Split s = redis::next_value(responses_, false, v, n);
       if (s == Split::kNeedsMore) return;
       if (s == Split::kInvalid) {
+        invalid_++;
         if (!resync(responses_, protocols::MessageType::kResponse)) return;
         continue;
       }

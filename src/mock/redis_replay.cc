@@ -56,6 +56,7 @@ class RedisResponder final : public Responder {
       if (s == Split::kInvalid) {
         out.bytes += "-ERR reel: not a Redis command\r\n";
         out.close = true;
+        out.rejected = true;
         input_.clear();
         used = 0;
         break;

@@ -70,6 +70,7 @@ class InferringResponder final : public Responder {
     held_.clear();
     out.bytes += rest.bytes;
     out.close = rest.close;
+    out.rejected = rest.rejected;
     return out;
   }
 

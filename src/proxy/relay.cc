@@ -91,6 +91,7 @@ RelayStats Relay::stats() const {
     s.bytes_down += get(c.bytes_down);
     s.no_destination += get(c.no_destination);
     s.loops_refused += get(c.loops_refused);
+    s.shed += get(c.shed);
   }
   return s;
 }

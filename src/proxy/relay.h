@@ -87,6 +87,7 @@ struct RelayStats {
   std::uint64_t bytes_down = 0;       // server to client
   std::uint64_t no_destination = 0;   // the destination callback failed
   std::uint64_t loops_refused = 0;    // the destination was the relay itself
+  std::uint64_t shed = 0;             // reset at once: the relay was out of file descriptors
 };
 
 class Worker;

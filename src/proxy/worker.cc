@@ -173,14 +173,25 @@ void Worker::accept_from(int listener) {
 // Out of descriptors, a level-triggered listener would spin; accepting and resetting one
 // connection with a descriptor held in reserve keeps the loop sane and tells that client.
 void Worker::shed_one(int listener) {
-  spdlog::warn("relay: out of file descriptors; resetting a new connection");
   spare_.reset();
   int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
   if (fd >= 0) {
+    count_shed();
     set_linger_zero(fd);
     ::close(fd);
   }
   spare_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+}
+
+// Counted for the summary; logged at the 1st, 10th, 100th... so an overload cannot flood the log.
+void Worker::count_shed() {
+  bump(counters_.shed);
+  std::uint64_t n = counters_.shed.load(std::memory_order_relaxed);
+  std::uint64_t p = 1;
+  while (p * 10 <= n) p *= 10;
+  if (n == p)
+    spdlog::warn("relay: out of file descriptors: {} new connection{} reset so far (raise "
+                 "RLIMIT_NOFILE's hard limit for more)", n, n == 1 ? "" : "s");
 }
 
 void Worker::admit(UniqueFd client) {
@@ -200,7 +211,8 @@ void Worker::admit(UniqueFd client) {
   bool tapped = tap_wants(id, client.get(), *dest);
   auto up = connect_upstream(*dest);
   if (!up) {
-    bump(counters_.upstream_failed);
+    if (up.error().code == EMFILE || up.error().code == ENFILE) count_shed();
+    else bump(counters_.upstream_failed);
     spdlog::debug("relay: connection {}: {}", id, up.error().message);
     set_linger_zero(client.get());
     if (tapped && opt.tap.close) opt.tap.close(id, true);

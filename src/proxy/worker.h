@@ -47,6 +47,7 @@ class Worker {
   void dispatch(const epoll_event& ev);
   void accept_from(int listener);
   void shed_one(int listener);
+  void count_shed();
   void admit(UniqueFd client);
   bool loops_back(const Endpoint& dest, int client_fd) const;
   bool tap_wants(ConnId id, int client_fd, const Endpoint& dest) const;

@@ -244,10 +244,14 @@ Result<int> record(const RecordCommandOptions& o) {
                (unsigned long long)at.ambiguous, (unsigned long long)at.session);
   auto& ts = session.tracker_stats();
   std::fprintf(stderr, "capture: %llu events lost, %llu bytes in gaps, %llu tests with gaps, "
-               "%llu requests not recorded, %llu calls without an answer\n",
+               "%llu requests not recorded, %llu calls without an answer; %llu frames "
+               "unparsable (%llu inbound, %llu in dependency calls)\n",
                (unsigned long long)lost, (unsigned long long)ts.bytes_lost,
                (unsigned long long)st.tests_with_gaps, (unsigned long long)st.not_converted,
-               (unsigned long long)st.unanswered_calls);
+               (unsigned long long)st.unanswered_calls,
+               (unsigned long long)(ts.invalid_frames + outbound.invalid_frames()),
+               (unsigned long long)ts.invalid_frames,
+               (unsigned long long)outbound.invalid_frames());
   if (interceptor) print_tls_summary(interceptor->stats());
   if (dns && dns->failed())
     std::fprintf(stderr, "dns: %llu queries got no answer from the resolver\n",

@@ -39,6 +39,8 @@ RelayTap OutboundRecorder::tap() {
     }
     c->recorder->close(reset, monotonic_ns());
     collect(*c);
+    std::lock_guard lock(mu_);
+    invalid_closed_ += c->recorder->invalid_frames();
   };
   return t;
 }
@@ -72,6 +74,13 @@ void OutboundRecorder::collect(Conn& c) {
 std::vector<OutboundCall> OutboundRecorder::take() {
   std::lock_guard lock(mu_);
   return std::exchange(done_, {});
+}
+
+std::uint64_t OutboundRecorder::invalid_frames() const {
+  std::lock_guard lock(mu_);
+  std::uint64_t n = invalid_closed_;
+  for (const auto& [id, c] : conns_) n += c->recorder->invalid_frames();
+  return n;
 }
 
 std::size_t OutboundRecorder::open_connections() const {

@@ -30,6 +30,8 @@ class OutboundRecorder {
   // Calls finished since the last take, and connections still open.
   std::vector<OutboundCall> take();
   std::size_t open_connections() const;
+  // Frames the recorders could not parse, on every connection so far (see CallRecorder).
+  std::uint64_t invalid_frames() const;
   // The connection's bytes are the plaintext of a TLS connection (tls::Interceptor): its mocks
   // get metadata reel.tls "true" and an https:// URL.
   void mark_tls(ConnId id);
@@ -46,6 +48,7 @@ class OutboundRecorder {
   mutable std::mutex mu_;
   std::unordered_map<ConnId, std::unique_ptr<Conn>> conns_;
   std::vector<OutboundCall> done_;
+  std::uint64_t invalid_closed_ = 0;  // of connections already closed
 };
 
 }  // namespace reel::record

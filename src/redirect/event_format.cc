@@ -50,6 +50,9 @@ void print_relay_summary(std::FILE* out, const RelayStats& s) {
                static_cast<unsigned long long>(s.upstream_failed));
   std::fprintf(out, "  %-28s %12llu\n", "relay: no original dst",
                static_cast<unsigned long long>(s.no_destination));
+  if (s.shed)
+    std::fprintf(out, "  %-28s %12llu\n", "relay: refused, out of fds",
+                 static_cast<unsigned long long>(s.shed));
   std::fprintf(out, "  %-28s %12llu\n", "relay: bytes app->upstream",
                static_cast<unsigned long long>(s.bytes_up));
   std::fprintf(out, "  %-28s %12llu\n", "relay: bytes upstream->app",

@@ -138,6 +138,15 @@ TestResult run_one(const testset::TestCase& test, const Endpoint& app, mock::Moc
   return r;
 }
 
+// A request that failed because the app died says so: its socket closes as the process exits,
+// a moment before waitpid() can see it, so wait briefly for the exit before deciding.
+void blame_exit(Environment& env, TestResult& r) {
+  std::uint64_t until = monotonic_ns() + 500'000'000ull;
+  while (!env.app_exited() && monotonic_ns() < until) ::poll(nullptr, 0, 10);
+  if (auto code = env.app_exited())
+    r.error = fmt::format("the app exited with code {} during this test ({})", *code, r.error);
+}
+
 SetResult run_set(const std::string& dir, const std::string& name, const TestCommandOptions& o,
                   const testset::ReelConfig& config, bool color, int signal_fd, bool& interrupted) {
   SetResult result;
@@ -198,6 +207,7 @@ SetResult run_set(const std::string& dir, const std::string& name, const TestCom
       r.error = fmt::format("the app exited with code {} before this test", *code);
     } else {
       r = run_one(test, app, pool, rules, o);
+      if (!r.error.empty()) blame_exit(**env, r);
     }
     print_test(stderr, r, color);
     result.tests.push_back(std::move(r));
@@ -269,9 +279,11 @@ Result<int> mock_only(const MockCommandOptions& o) {
   env->stop_app(milliseconds(0));
   auto stats = pool.stats();
   auto misses = pool.take_unmatched();
-  std::fprintf(stderr, "mocks: %llu exact, %llu structural, %llu unmatched\n",
+  std::fprintf(stderr, "mocks: %llu exact, %llu structural, %llu unmatched; %llu connections "
+               "rejected (input that did not parse)\n",
                (unsigned long long)stats.exact, (unsigned long long)stats.structural,
-               (unsigned long long)stats.unmatched);
+               (unsigned long long)stats.unmatched,
+               (unsigned long long)env->server().stats().rejected);
   for (const auto& u : misses)
     std::fprintf(stderr, "  no recorded answer: %s %s %s\n",
                  std::string(testset::mock_kind_name(u.kind)).c_str(), u.server.to_string().c_str(),

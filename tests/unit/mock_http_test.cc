@@ -169,5 +169,22 @@ TEST(MockHttp, GarbageNeverCrashes) {
   rec->take();
 }
 
+// What hostile input cost is counted: the mock server's "rejected" and record's "unparsable".
+TEST(MockHttp, RejectedInputIsCounted) {
+  Replay r(mocks_of(two_calls()));
+  auto smuggled = r.send("POST /a HTTP/1.1\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n"
+                         "\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n");
+  EXPECT_TRUE(smuggled.rejected);
+  EXPECT_TRUE(smuggled.close);
+  EXPECT_TRUE(smuggled.bytes.starts_with("HTTP/1.1 400"));
+  Replay ok(mocks_of(two_calls()));
+  EXPECT_FALSE(ok.send("GET /v1/rates?cur=EUR HTTP/1.1\r\nHost: api:8080\r\n\r\n").rejected);
+
+  auto rec = CallRecorder::create({}, kServer, {});
+  EXPECT_EQ(rec->invalid_frames(), 0u);
+  rec->data(kUp, bytes("POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"), 1);
+  EXPECT_GE(rec->invalid_frames(), 1u);
+}
+
 }  // namespace
 }  // namespace reel::mock
