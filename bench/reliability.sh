@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Reliability figures in one table: fuzzing (executions, corpus sizes, crashes), faults survived
-# (tests/e2e/faults_*.sh), hostile inputs tried and rejected (tests/e2e/hostile.sh), and what the
+# Reliability figures in one table: fuzzing (executions, corpus sizes, crashes of every
+# scripts/fuzz target: protocol decoders, test-set YAML, reel.yaml, mock record and replay), faults
+# survived (tests/e2e/faults_*.sh), hostile inputs tried and rejected (tests/e2e/hostile.sh), and what the
 # capture lost meanwhile (kernel events and bytes, bytes in gaps), as reel itself reported them.
 #
 #   sudo bench/reliability.sh [--fuzz-seconds N] [--no-fuzz]    default 10 s per fuzz target

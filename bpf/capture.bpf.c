@@ -15,6 +15,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "abi/capture.h"
+#include "conn.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -40,28 +41,6 @@ enum {
 const volatile __u32 scope_mode = SCOPE_CGROUP;
 const volatile __u64 max_bytes_per_call = 65536; /* beyond this, a length-only event */
 const volatile __u64 wakeup_bytes = 1 << 20;     /* wake the reader once this much is pending */
-
-struct conn_key {
-  u32 tgid;
-  u32 fd;
-};
-
-struct conn_val {
-  u64 gen;
-  u64 egress;  /* bytes written so far: the next egress position */
-  u64 ingress;
-  u8 kind;
-  u8 role;
-  u16 family;
-  u16 protocol;
-  u16 pad;
-};
-
-struct stash {
-  u64 args[5];
-  u32 op;
-  u32 pad;
-};
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -113,6 +92,16 @@ struct {
 } events SEC(".maps");
 
 __u64 next_gen = 1;
+/* Set by user space once the TLS uprobes (bpf/tls.bpf.c) are attached. */
+__u32 tls_active = 0;
+
+/* SSL calls in progress, per thread: written by the TLS uprobes, which reuse this map. */
+struct {
+  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
+  __type(value, struct tls_call);
+} tls_calls SEC(".maps");
 
 static __always_inline void count(u32 which, u64 n) {
   u64 *c = bpf_map_lookup_elem(&counters, &which);
@@ -450,6 +439,17 @@ static __always_inline u8 dir_of(u32 op) {
              : CAP_DIR_INGRESS;
 }
 
+/* A syscall inside an SSL call names the SSL's socket (for the uprobes) and makes it a TLS
+ * connection, whose ciphertext is not sent: the uprobes send its plaintext. */
+static __always_inline struct conn_val *unless_tls(struct conn_val *v, u32 fd) {
+  struct tls_call *call = bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0, 0);
+  if (call && call->active) {
+    if (call->fd < 0) call->fd = fd;
+    v->flags |= CONN_F_TLS;
+  }
+  return v->flags & CONN_F_TLS ? NULL : v;
+}
+
 /* For a call that finished having moved bytes on a known socket: its stashed arguments (in
  * `st`) and its connection; NULL otherwise. Every data-moving exit starts here. */
 static __always_inline struct conn_val *finished_call(struct sys_exit_ctx *ctx, u32 op,
@@ -459,7 +459,8 @@ static __always_inline struct conn_val *finished_call(struct sys_exit_ctx *ctx, 
   *st = *s;
   drop_stash(s);
   if (ctx->ret <= 0) return NULL;
-  return conn_of((u32)st->args[0], CAP_ROLE_UNKNOWN, false);
+  struct conn_val *v = conn_of((u32)st->args[0], CAP_ROLE_UNKNOWN, false);
+  return v && tls_active ? unless_tls(v, (u32)st->args[0]) : v;
 }
 
 /* read/write/recvfrom/sendto: one flat buffer in args[1]. */

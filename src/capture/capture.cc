@@ -195,6 +195,13 @@ CaptureCounters Capture::counters() const {
   return out;
 }
 
+int Capture::map_fd(const char* name) const {
+  bpf_map* m = bpf_object__find_map_by_name(s_->skel->obj, name);
+  return m ? bpf_map__fd(m) : -1;
+}
+
+void Capture::set_tls_active() { s_->skel->bss->tls_active = 1; }
+
 int Capture::attached() const { return static_cast<int>(s_->links.size()); }
 
 }  // namespace reel::capture

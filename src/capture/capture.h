@@ -87,6 +87,12 @@ class Capture {
   // Drains pending events, waiting up to `timeout_ms` for the first; returns how many.
   Result<int> poll(int timeout_ms, const std::function<void(const Event&)>& on_event);
   CaptureCounters counters() const;
+  // A map of the capture programs by name, for a program group that shares it (the TLS probes);
+  // -1 when there is none.
+  int map_fd(const char* name) const;
+  // Tells the syscall path that TLS uprobes are attached: sockets that carry SSL calls stop
+  // sending ciphertext.
+  void set_tls_active();
   // Tracepoints that attached / that this kernel lacks (attached count is what ran).
   int attached() const;
 

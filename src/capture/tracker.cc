@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "bpf/abi/tls.h"
 #include "capture/stream_buffer.h"
 #include "kernel/proc_net.h"
 #include "protocols/decoder.h"
@@ -16,6 +17,13 @@ using protocols::Protocol;
 
 // Bytes of unrecognised traffic after which a connection is shown as raw exchanges.
 constexpr std::size_t kInferLimit = 1024;
+
+// A TLS record header (handshake or alert, TLS 1.0-1.3) at the start of a stream: its plaintext
+// may follow from the uprobes, so the ciphertext is not worth a decoder yet.
+bool starts_like_tls(std::span<const std::byte> b) {
+  return b.size() >= 3 && (b[0] == std::byte{0x16} || b[0] == std::byte{0x15}) &&
+         b[1] == std::byte{0x03} && b[2] <= std::byte{0x04};
+}
 
 bool listening_from_proc(const Endpoint& local) {
   return find_listener_inode(local).has_value();
@@ -70,6 +78,16 @@ void Tracker::on_data(const DataEvent& e, std::vector<TracedExchange>& out) {
     return;
   }
   Connection& c = *it->second;
+  if ((e.flags & CAP_F_TLS) && !c.info.tls) {
+    // Plaintext from now on: whatever came before was the handshake's ciphertext.
+    c.info.tls = true;
+    c.egress = StreamBuffer();
+    c.ingress = StreamBuffer();
+    c.decoder.reset();
+    stats_.tls_connections++;
+  } else if (!(e.flags & CAP_F_TLS) && c.info.tls) {
+    return;  // ciphertext that was on its way before the kernel knew
+  }
   c.last_ns = e.ts_ns;
   stats_.bytes += e.len;
   if (c.info.udp) return on_datagram(c, e, out);
@@ -128,6 +146,9 @@ void Tracker::drive(Connection& c, std::vector<TracedExchange>& out) {
     // Holes before the first bytes (reel attached mid-stream) are not the protocol's business.
     for (StreamBuffer* b : {&req, &resp})
       if (b->gap().kind == GapKind::kLost) b->skip_gap();
+    if (!c.info.tls && !c.info.udp &&
+        (starts_like_tls(req.readable()) || starts_like_tls(resp.readable())))
+      return;
     c.decoder = infer(c, options_.limits, req, resp);
     if (!c.decoder) return;
     (void)req.take_loss();

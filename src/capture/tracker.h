@@ -23,6 +23,7 @@ struct ConnectionInfo {
   Endpoint local, remote;  // as the traced process sees them
   bool server = false;     // the traced process accepted this connection
   bool udp = false;
+  bool tls = false;        // the bytes are TLS plaintext from SSL calls (the ciphertext is not shown)
 };
 
 struct TracedExchange {
@@ -45,6 +46,7 @@ struct TrackerStats {
   std::uint64_t bytes_lost = 0;      // in gaps: capped, dropped or never delivered
   std::uint64_t invalid_frames = 0;  // parse failures (each followed by a resync)
   std::uint64_t orphan_events = 0;   // data for a connection never announced
+  std::uint64_t tls_connections = 0; // connections shown as TLS plaintext
   std::uint64_t by_protocol[8] = {}; // exchanges per protocols::Protocol
 };
 

@@ -4,6 +4,11 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "core/user.h"
 #include "doctor/doctor.h"
 #include "record/command.h"
 #include "redirect/command.h"
@@ -28,6 +33,14 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   bool verbose = false;
   app.add_flag("--debug", verbose, "debug logging (SPDLOG_LEVEL=trace for libbpf's own)");
+  // --user on every command that starts a target command. Without it the target runs as reel's
+  // own user: root, also under sudo.
+  std::string user_name;
+  auto add_user = [&](CLI::App* cmd) {
+    cmd->add_option("--user", user_name,
+                    "run the command as USER (its uid, groups, HOME) while reel keeps root; "
+                    "default: reel's own user (root, even under sudo)");
+  };
 
   reel::RedirectOptions ro;
   auto* redirect = app.add_subcommand(
@@ -52,6 +65,7 @@ int main(int argc, char** argv) {
   redirect->add_flag("--json", ro.json, "print events as JSON lines");
   redirect->footer("Target: -- CMD ARGS... (start CMD in a new cgroup), --cgroup PATH or --pid PID.");
 
+  add_user(redirect);
   reel::RelayCommandOptions relay_opts;
   auto* relay = app.add_subcommand(
       "relay", "transparent TCP relay: forwards each connection to its SO_ORIGINAL_DST");
@@ -78,6 +92,7 @@ int main(int argc, char** argv) {
   trace->add_flag("-v,--verbose", to.verbose, "show headers and bodies (pretty format)");
   trace->footer("Target: -- CMD ARGS... (start CMD and trace it), --pid PID or --cgroup PATH.");
 
+  add_user(trace);
   reel::record::RecordCommandOptions rec;
   auto* record = app.add_subcommand(
       "record", "record an app: calls into it become test cases, calls it makes become mocks");
@@ -99,6 +114,7 @@ int main(int argc, char** argv) {
   record->footer("Target: -- CMD ARGS... (started in a new cgroup). Ctrl-C ends the app and the "
                  "recording; every finished test is already on disk.");
 
+  add_user(record);
   reel::replay::TestCommandOptions tst;
   auto* test = app.add_subcommand(
       "test", "replay recorded test cases against the app, every dependency served from mocks");
@@ -116,6 +132,7 @@ int main(int argc, char** argv) {
   test->footer("Target: -- CMD ARGS... (the build under test). Exit code 0 when every test "
                "passed, 1 when one failed, 2 on an error.");
 
+  add_user(test);
   reel::replay::MockCommandOptions mck;
   auto* mock = app.add_subcommand(
       "mock", "run a command with every dependency served from recorded mocks (no network)");
@@ -125,6 +142,7 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   mock->footer("Target: -- CMD ARGS... (e.g. the app's own test suite). Exit code: the command's.");
 
+  add_user(mock);
   std::string ca_action;
   auto* ca = app.add_subcommand("ca", "reel's local CA, which signs what the app sees of its TLS "
                                       "dependencies");
@@ -153,6 +171,22 @@ int main(int argc, char** argv) {
   tst.command = command;
   mck.command = command;
   setup_logging(verbose);
+
+  // Files reel writes belong to whoever ran `sudo reel`, not to root.
+  reel::set_file_owner(
+      reel::sudo_owner(std::getenv("SUDO_UID"), std::getenv("SUDO_GID"), ::geteuid()));
+  if (!user_name.empty()) {
+    if (command.empty()) {
+      std::fprintf(stderr, "reel: --user applies to a command reel starts: give it after --\n");
+      return 2;
+    }
+    auto who = reel::resolve_user(user_name);
+    if (!who) {
+      std::fprintf(stderr, "reel: %s\n", who.error().message.c_str());
+      return 2;
+    }
+    ro.user = to.user = rec.user = tst.user = mck.user = *who;
+  }
 
   if (*redirect) return reel::run_redirect(ro);
   if (*relay) return reel::run_relay(relay_opts);

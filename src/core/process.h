@@ -3,10 +3,12 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/result.h"
+#include "core/user.h"
 
 namespace reel {
 
@@ -14,6 +16,9 @@ struct SpawnOptions {
   std::vector<std::string> argv;
   int cgroup_fd = -1;  // the child is born in this cgroup (clone3 CLONE_INTO_CGROUP)
   std::vector<std::string> extra_env;  // "NAME=value", added to reel's environment
+  // Run as this account (groups, gid, uid dropped before exec; HOME/USER/LOGNAME set) while reel
+  // keeps root. nullopt runs the target as reel's own user, i.e. root under sudo.
+  std::optional<RunAs> user;
 };
 
 // Starts argv[0] (looked up in PATH) and returns its pid once exec succeeded. A command that

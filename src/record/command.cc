@@ -108,9 +108,8 @@ Result<int> record(const RecordCommandOptions& o) {
   if (o.command.empty()) return fail_msg("give the app to record: reel record -- CMD ARGS...");
   testset::ReelConfig config = REEL_TRY(testset::load_reel_config(o.config));
 
-  std::error_code ec;
-  fs::create_directories(o.dir, ec);
-  if (ec) return fail_msg("cannot create {}: {}", o.dir, ec.message());
+  // Created 0750 and, under sudo, given to the invoking user like everything inside it.
+  REEL_TRY(create_dirs(o.dir, 0750));
   testset::WriterOptions wo{.file_mode = config.file_mode, .redactor = std::nullopt};
   if (config.redact.enabled)
     wo.redactor = REEL_TRY(testset::Redactor::for_recording(o.dir, config.redact));
@@ -179,7 +178,7 @@ Result<int> record(const RecordCommandOptions& o) {
   RecordSession session(writer, so);
 
   pid_t child =
-      REEL_TRY(spawn({.argv = o.command, .cgroup_fd = target.fd(), .extra_env = app_env}));
+      REEL_TRY(spawn({.argv = o.command, .cgroup_fd = target.fd(), .extra_env = app_env, .user = o.user}));
   bool color = ::isatty(STDERR_FILENO);
   spdlog::info("recording {} (pid {}) into {}{}", o.command[0], child, writer.dir().string(),
                o.app_port ? fmt::format(", tests from port {}", o.app_port) : "");

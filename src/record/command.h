@@ -2,6 +2,9 @@
 // app makes become mocks.
 #pragma once
 
+#include <optional>
+
+#include "core/user.h"
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -10,6 +13,7 @@ namespace reel::record {
 
 struct RecordCommandOptions {
   std::vector<std::string> command;
+  std::optional<RunAs> user;  // --user: the command runs as this account
   std::string dir = "reel";               // -p: test sets go under it
   std::uint16_t app_port = 0;             // only requests to this port become tests
   std::vector<std::string> passthrough;   // HOST or HOST:PORT or CIDR: neither redirected nor recorded

@@ -178,7 +178,7 @@ Result<int> redirect(const RedirectOptions& o) {
   if (config.events) printer = std::make_unique<EventPrinter>(o.json, stdout);
   RunState st{redirector.get(), printer.get()};
   if (!o.command.empty())
-    st.child = REEL_TRY(spawn({.argv = o.command, .cgroup_fd = target.fd(), .extra_env = {}}));
+    st.child = REEL_TRY(spawn({.argv = o.command, .cgroup_fd = target.fd(), .extra_env = {}, .user = o.user}));
   REEL_TRY(main_loop(st, signal_fd.get()));
 
   RelayStats rs{};

@@ -1,6 +1,9 @@
 // `reel redirect` and `reel relay`: wiring from options to the redirect engine and the relay.
 #pragma once
 
+#include <optional>
+
+#include "core/user.h"
 #include <sys/types.h>
 
 #include <string>
@@ -11,6 +14,7 @@ namespace reel {
 struct RedirectOptions {
   std::vector<std::string> to;  // "builtin", or HOST:PORT (one IPv4 and/or one IPv6)
   std::vector<std::string> command;
+  std::optional<RunAs> user;  // --user: the command runs as this account
   std::string cgroup;  // --cgroup PATH
   pid_t pid = 0;       // --pid PID
   std::string proxy_cgroup;  // --proxy-cgroup PATH: where SO_ORIGINAL_DST is answered

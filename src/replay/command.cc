@@ -182,7 +182,7 @@ SetResult run_set(const std::string& dir, const std::string& name, const TestCom
                                app.to_string());
     return result;
   }
-  if (auto r = (*env)->spawn(o.command); !r) {
+  if (auto r = (*env)->spawn(o.command, o.user); !r) {
     result.error = r.error().message;
     return result;
   }
@@ -267,7 +267,7 @@ Result<int> mock_only(const MockCommandOptions& o) {
   std::size_t count = mocks.size();
   mock::MockPool pool(std::move(mocks), {});
   auto env = REEL_TRY(Environment::start(pool, "mock"));
-  REEL_TRY(env->spawn(o.command));
+  REEL_TRY(env->spawn(o.command, o.user));
   spdlog::info("serving {} mocks from {} to {}", count, fmt::join(names, ", "), o.command[0]);
   std::optional<int> code;
   while (!(code = env->app_exited())) {

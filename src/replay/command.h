@@ -2,6 +2,9 @@
 // mocks. `reel mock`: serve the mocks only, for the app's own test suite.
 #pragma once
 
+#include <optional>
+
+#include "core/user.h"
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -10,6 +13,7 @@ namespace reel::replay {
 
 struct TestCommandOptions {
   std::vector<std::string> command;
+  std::optional<RunAs> user;  // --user: the command runs as this account
   std::string dir = "reel";
   std::vector<std::string> test_sets;  // empty: all
   double delay_s = 0;                  // wait this long instead of polling for readiness
@@ -24,6 +28,7 @@ struct TestCommandOptions {
 
 struct MockCommandOptions {
   std::vector<std::string> command;
+  std::optional<RunAs> user;  // --user: the command runs as this account
   std::string dir = "reel";
   std::vector<std::string> test_sets;  // empty: all
 };

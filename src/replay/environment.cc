@@ -57,10 +57,11 @@ Environment::~Environment() {
   if (tls_) tls_->stop();
 }
 
-Result<pid_t> Environment::spawn(const std::vector<std::string>& argv) {
+Result<pid_t> Environment::spawn(const std::vector<std::string>& argv,
+                                 const std::optional<RunAs>& user) {
   std::vector<std::string> env;
   if (ca_) env = tls::trust_env(*ca_);
-  app_ = REEL_TRY(reel::spawn({.argv = argv, .cgroup_fd = cgroup_->fd(), .extra_env = env}));
+  app_ = REEL_TRY(reel::spawn({.argv = argv, .cgroup_fd = cgroup_->fd(), .extra_env = env, .user = user}));
   exit_status_.reset();
   return app_;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "core/user.h"
 #include "kernel/cgroup.h"
 #include "mock/mock.h"
 #include "redirect/redirector.h"
@@ -26,7 +27,7 @@ class Environment {
   ~Environment();
 
   // Starts `argv` inside the environment's cgroup; pid of the app.
-  Result<pid_t> spawn(const std::vector<std::string>& argv);
+  Result<pid_t> spawn(const std::vector<std::string>& argv, const std::optional<RunAs>& user);
   // Ends the app: SIGTERM, then whatever is left in the cgroup after `grace`. Returns its exit
   // status in shell form, or nullopt when it had already been reaped.
   std::optional<int> stop_app(std::chrono::milliseconds grace);

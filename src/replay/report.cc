@@ -1,10 +1,13 @@
 #include "replay/report.h"
 
+#include <sys/stat.h>
+
 #include <charconv>
 
 #include <fmt/format.h>
 
 #include "core/json_writer.h"
+#include "core/user.h"
 #include "replay/http_client.h"
 #include "testset/atomic_file.h"
 #include "testset/http_codec.h"
@@ -166,9 +169,8 @@ void print_summary(std::FILE* out, const std::vector<SetResult>& sets, bool colo
 
 Result<fs::path> write_yaml_reports(const fs::path& root, const std::vector<SetResult>& sets) {
   fs::path reports = root / "reports";
+  REEL_TRY(create_dirs(reports, 0750));
   std::error_code ec;
-  fs::create_directories(reports, ec);
-  if (ec) return fail_msg("cannot create {}: {}", reports.string(), ec.message());
   // mkdir decides races between two runs: the first to create test-run-N owns it.
   std::size_t next = 0;
   for (auto it = fs::directory_iterator(reports, ec); !ec && it != fs::directory_iterator(); ++it) {
@@ -181,12 +183,15 @@ Result<fs::path> write_yaml_reports(const fs::path& root, const std::vector<SetR
   fs::path run;
   for (;; next++) {
     run = reports / fmt::format("test-run-{}", next);
-    if (fs::create_directory(run, ec)) break;
-    if (ec) return fail_msg("cannot create {}: {}", run.string(), ec.message());
+    if (::mkdir(run.c_str(), 0750) == 0) {
+      REEL_TRY(own_path(run));
+      break;
+    }
+    if (errno != EEXIST) return fail_errno("cannot create " + run.string());
   }
   for (const auto& set : sets)
     REEL_TRY(testset::write_file_atomic(run / (set.name + "-report.yaml"),
-                                        testset::emit_yaml(set_report(set)), 0644));
+                                        testset::emit_yaml(set_report(set)), 0640));
   return run;
 }
 
@@ -223,9 +228,8 @@ Result<void> write_junit(const fs::path& file, const std::vector<SetResult>& set
     xml += "  </testsuite>\n";
   }
   xml += "</testsuites>\n";
-  std::error_code ec;
-  if (file.has_parent_path()) fs::create_directories(file.parent_path(), ec);
-  return testset::write_file_atomic(file, xml, 0644);
+  if (file.has_parent_path()) REEL_TRY(create_dirs(file.parent_path(), 0750));
+  return testset::write_file_atomic(file, xml, 0640);
 }
 
 std::string json_summary(const std::vector<SetResult>& sets) {

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "core/unique_fd.h"
+#include "core/user.h"
 
 namespace reel::testset {
 
@@ -37,6 +38,7 @@ Result<void> sync_dir(const fs::path& dir) {
 // Everything after the temporary exists; on failure the caller unlinks it.
 Result<void> fill_temp(int fd, const fs::path& temp, std::string_view content, mode_t mode) {
   if (::fchmod(fd, mode) != 0) return fail_errno(fmt::format("chmod {}", temp.string()));
+  REEL_TRY(own_fd(fd, temp));
   REEL_TRY(write_all(fd, content, temp));
   if (::fsync(fd) != 0) return fail_errno(fmt::format("fsync {}", temp.string()));
   return {};
@@ -69,6 +71,7 @@ Result<void> append_file_durable(const fs::path& path, std::string_view content,
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode));
   if (!fd) return fail_errno(fmt::format("open {}", path.string()));
   if (created && ::fchmod(fd.get(), mode) != 0) return fail_errno(fmt::format("chmod {}", path.string()));
+  if (created) REEL_TRY(own_fd(fd.get(), path));
   struct stat st{};
   if (::fstat(fd.get(), &st) != 0) return fail_errno(fmt::format("stat {}", path.string()));
   if (static_cast<std::uint64_t>(st.st_size) != expected_size)

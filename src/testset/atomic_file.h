@@ -16,7 +16,8 @@ namespace reel::testset {
 
 // Writes `content` to a temporary in the same directory (same filesystem, so rename is
 // atomic), fsyncs it, renames it over `path` and fsyncs the directory so the rename itself is
-// durable. The file gets exactly `mode` (not filtered by the umask). On error the temporary is
+// durable. The file gets exactly `mode` (not filtered by the umask) and file_owner() (core/user.h)
+// when set. On error the temporary is
 // removed and `path` is untouched.
 Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view content,
                                mode_t mode = 0644);

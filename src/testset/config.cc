@@ -91,7 +91,7 @@ Result<mode_t> mode_from(const Value& v, const Decoder& in) {
   if (!v.is_mapping()) return in.fail(v, "files", "a mapping with mode");
   REEL_TRY(known_keys(v, in, "files", {"mode"}));
   const Value* m = v.find("mode");
-  if (m == nullptr) return mode_t{0644};
+  if (m == nullptr) return mode_t{0640};
   std::string text = REEL_TRY(in.text(*m, "files.mode"));
   mode_t mode = 0;
   bool ok = text.size() >= 3 && text.size() <= 4;
@@ -99,9 +99,10 @@ Result<mode_t> mode_from(const Value& v, const Decoder& in) {
     ok = ok && c >= '0' && c <= '7';
     mode = mode * 8 + static_cast<mode_t>(c - '0');
   }
-  if (!ok || (mode & 0600) != 0600) {
+  // Used exactly as given (reel never opens it further), but no setuid, setgid or sticky bits.
+  if (!ok || (mode & 0600) != 0600 || (mode & ~mode_t{0777}) != 0) {
     return in.fail(*m, "files.mode",
-                   "an octal file mode the owner can read and write, e.g. \"0644\" or \"0600\"");
+                   "an octal file mode the owner can read and write, e.g. \"0640\" or \"0600\"");
   }
   return mode;
 }

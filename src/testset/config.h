@@ -38,7 +38,7 @@ namespace reel::testset {
 struct ReelConfig {
   NoiseConfig noise;
   RedactionConfig redact;
-  mode_t file_mode = 0644;
+  mode_t file_mode = 0640;
 };
 
 Result<ReelConfig> parse_reel_config(std::string_view yaml, std::string_view source);

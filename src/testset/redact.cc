@@ -8,6 +8,7 @@
 #include <cctype>
 #include <system_error>
 
+#include "core/user.h"
 #include "protocols/text.h"
 #include "testset/atomic_file.h"
 #include "testset/codec.h"
@@ -121,9 +122,8 @@ Redactor::Redactor(std::string key, RedactionConfig config)
     : key_(std::move(key)), config_(std::move(config)) {}
 
 Result<Redactor> Redactor::for_recording(const fs::path& root, RedactionConfig config) {
+  REEL_TRY(create_dirs(root, 0750));
   std::error_code ec;
-  fs::create_directories(root, ec);
-  if (ec) return fail_msg("create {}: {}", root.string(), ec.message());
   fs::path path = root / kKeyFile;
   std::string key;
   if (fs::exists(path, ec)) {

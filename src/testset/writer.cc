@@ -8,6 +8,7 @@
 #include <charconv>
 #include <system_error>
 
+#include "core/user.h"
 #include "testset/atomic_file.h"
 #include "testset/codec.h"
 #include "testset/reader.h"
@@ -30,7 +31,8 @@ std::size_t number_after_dash(std::string_view name) {
 mode_t dir_mode(mode_t file_mode) { return file_mode | ((file_mode & 0444) >> 2); }
 
 Result<void> make_dir(const fs::path& dir, mode_t mode) {
-  if (::mkdir(dir.c_str(), mode) == 0 || errno == EEXIST) return {};
+  if (::mkdir(dir.c_str(), mode) == 0) return own_path(dir);
+  if (errno == EEXIST) return {};
   return fail_errno(fmt::format("create directory {}", dir.string()));
 }
 
@@ -49,10 +51,8 @@ TestSetWriter::TestSetWriter(fs::path dir, WriterOptions options)
     : dir_(std::move(dir)), options_(std::move(options)), mutex_(std::make_unique<std::mutex>()) {}
 
 Result<TestSetWriter> TestSetWriter::open(const fs::path& dir, WriterOptions options) {
-  std::error_code ec;
-  if (!dir.parent_path().empty()) fs::create_directories(dir.parent_path(), ec);
-  if (ec) return fail_msg("create {}: {}", dir.parent_path().string(), ec.message());
   mode_t mode = dir_mode(options.file_mode);
+  REEL_TRY(create_dirs(dir.parent_path(), mode));
   REEL_TRY(make_dir(dir, mode));
   REEL_TRY(make_dir(dir / "tests", mode));
   TestSetWriter writer(dir, std::move(options));
@@ -61,9 +61,8 @@ Result<TestSetWriter> TestSetWriter::open(const fs::path& dir, WriterOptions opt
 }
 
 Result<TestSetWriter> TestSetWriter::create_next(const fs::path& root, WriterOptions options) {
+  REEL_TRY(create_dirs(root, dir_mode(options.file_mode)));
   std::error_code ec;
-  fs::create_directories(root, ec);
-  if (ec) return fail_msg("create {}: {}", root.string(), ec.message());
   std::size_t next = 0;
   for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
     std::string name = it->path().filename().string();
@@ -73,8 +72,10 @@ Result<TestSetWriter> TestSetWriter::create_next(const fs::path& root, WriterOpt
   // mkdir decides races with another recorder: whoever creates the directory owns it.
   for (int attempt = 0; attempt < 1000; attempt++, next++) {
     fs::path dir = root / fmt::format("test-set-{}", next);
-    if (::mkdir(dir.c_str(), dir_mode(options.file_mode)) == 0)
+    if (::mkdir(dir.c_str(), dir_mode(options.file_mode)) == 0) {
+      REEL_TRY(own_path(dir));
       return open(dir, std::move(options));
+    }
     if (errno != EEXIST) return fail_errno(fmt::format("create directory {}", dir.string()));
   }
   return fail_msg("{}: could not create a new test-set directory", root.string());

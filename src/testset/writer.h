@@ -26,7 +26,9 @@
 namespace reel::testset {
 
 struct WriterOptions {
-  mode_t file_mode = 0644;  // 0600 keeps recordings private to their owner
+  // Recordings hold what the app said (redacted or not): never world-readable by default.
+  // Directories get the same bits plus search (0640 -> 0750). 0600 keeps them to their owner.
+  mode_t file_mode = 0640;
   // Applied to every test and mock before it is serialised; nullopt writes secrets as captured.
   std::optional<Redactor> redactor;
 };

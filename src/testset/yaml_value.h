@@ -33,6 +33,10 @@ struct Value {
   std::vector<Value> items;
   std::vector<std::pair<std::string, Value>> members;  // mapping, in file order
 
+  // Declared so that clang (16) does not instantiate pair<string, Value> while checking
+  // Value's implicit default constructor, which it cannot while Value is incomplete.
+  Value() = default;
+
   static Value null() { return {}; }
   static Value string(std::string s);
   static Value plain(std::string s);

@@ -1,5 +1,6 @@
 #include "trace/command.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -20,10 +21,12 @@
 #include "core/clock.h"
 #include "core/process.h"
 #include "core/signals.h"
+#include "core/user.h"
 #include "kernel/cgroup.h"
 #include "kernel/privileges.h"
 #include "trace/sinks.h"
 #include "trace/summary.h"
+#include "trace/tls_scope.h"
 
 namespace reel::trace {
 
@@ -95,8 +98,19 @@ struct Output {
 
 Result<std::unique_ptr<Sink>> make_sink(const TraceOptions& o, Output& out) {
   if (!o.output.empty()) {
-    out.file = std::fopen(o.output.c_str(), "w");
-    if (!out.file) return fail_errno("cannot write " + o.output);
+    // Exchanges carry whatever the app said, secrets included: 0640 and, under sudo, the
+    // invoking user's, like recordings.
+    int fd = ::open(o.output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0) return fail_errno("cannot write " + o.output);
+    if (auto r = own_fd(fd, o.output); !r) {
+      ::close(fd);
+      return fail(r.error());
+    }
+    out.file = ::fdopen(fd, "w");
+    if (!out.file) {
+      ::close(fd);
+      return fail_errno("cannot write " + o.output);
+    }
     out.owned = true;
   }
   SinkOptions so;
@@ -126,6 +140,10 @@ Result<int> trace(const TraceOptions& o) {
   // --max-body of them: copy generously per call, cap what is kept in user space.
   target.config.max_bytes_per_call = std::max<std::uint64_t>(256 * 1024, max_body + 16 * 1024);
   auto cap = REEL_TRY(capture::Capture::start(target.config));
+  auto traced_pids = [&o, cgroup = target.cgroup ? target.cgroup->path() : std::string()] {
+    return o.pid ? process_tree(o.pid) : capture::cgroup_tree_pids(cgroup);
+  };
+  auto tls = TlsScope::start(*cap, target.config, traced_pids, o.command);
   capture::TrackerOptions topts;
   topts.limits.max_body = max_body;
   // One line per exchange shows no body: keep only what statements and keys need, so bodies
@@ -136,7 +154,8 @@ Result<int> trace(const TraceOptions& o) {
 
   pid_t child = 0;
   if (!o.command.empty())
-    child = REEL_TRY(spawn({.argv = o.command, .cgroup_fd = target.cgroup->fd(), .extra_env = {}}));
+    child = REEL_TRY(spawn(
+        {.argv = o.command, .cgroup_fd = target.cgroup->fd(), .extra_env = {}, .user = o.user}));
   spdlog::info("tracing {}", child ? fmt::format("{} (pid {})", o.command[0], child)
                              : o.pid ? fmt::format("pid {} and its children", o.pid)
                                      : target.cgroup->path());
@@ -145,6 +164,10 @@ Result<int> trace(const TraceOptions& o) {
   int exit_code = 0;
   bool done = false;
   std::vector<capture::TracedExchange> batch;
+  auto on_event = [&](const capture::Event& e) {
+    if (tls) tls->on_event(e);
+    tracker.on_event(e, batch);
+  };
   auto limit_reached = [&] { return o.count && summary.shown() >= o.count; };
   auto emit = [&] {
     for (auto& t : batch) {
@@ -156,9 +179,10 @@ Result<int> trace(const TraceOptions& o) {
     if (limit_reached()) done = true;
   };
   while (!done) {
-    REEL_TRY(cap->poll(5, [&](const capture::Event& e) { tracker.on_event(e, batch); }));
+    REEL_TRY(cap->poll(5, on_event));
     emit();
     std::uint64_t now = monotonic_ns();
+    if (tls) tls->tick(now);
     if (now - last_expiry > 1'000'000'000) {
       tracker.expire_idle(now, batch);
       last_expiry = now;
@@ -174,15 +198,16 @@ Result<int> trace(const TraceOptions& o) {
       exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       child = 0;
       done = true;
-      (void)cap->poll(0, [&](const capture::Event& e) { tracker.on_event(e, batch); });
+      (void)cap->poll(0, on_event);
     }
   }
   // Whatever the ring still holds happened before the stop: drain it, then flush.
-  (void)cap->poll(0, [&](const capture::Event& e) { tracker.on_event(e, batch); });
+  (void)cap->poll(0, on_event);
   tracker.flush_all(batch);
   emit();
   sink->finish();
   summary.print(stderr, cap->counters(), tracker.stats());
+  if (tls) tls->print_summary(stderr);
   if (child) {
     // Stopped by --duration or --count: like timeout(1), the command reel started ends with it
     // (SIGTERM first; the cgroup's removal ends whatever is left).

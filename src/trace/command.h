@@ -1,6 +1,9 @@
 // `reel trace`: live L7 view of a process, no change to it.
 #pragma once
 
+#include <optional>
+
+#include "core/user.h"
 #include <sys/types.h>
 
 #include <string>
@@ -12,6 +15,7 @@ namespace reel::trace {
 
 struct TraceOptions {
   std::vector<std::string> command;
+  std::optional<RunAs> user;  // --user: the command runs as this account
   std::string cgroup;
   pid_t pid = 0;
   FilterOptions filter;

@@ -49,8 +49,9 @@ std::string exchange_json_line(const capture::TracedExchange& t, std::int64_t of
       .field("pid", c.key.tgid)
       .field("comm", c.comm)
       .field("protocol", protocols::protocol_name(ex.protocol))
-      .field("role", c.server ? "server" : "client")
-      .field("client", (c.server ? c.remote : c.local).to_string())
+      .field("role", c.server ? "server" : "client");
+  if (c.tls) w.field("tls", true);
+  w.field("client", (c.server ? c.remote : c.local).to_string())
       .field("server", (c.server ? c.local : c.remote).to_string())
       .field("method", ex.method)
       .field("target", ex.target);
@@ -113,12 +114,12 @@ class PrettySink : public Sink {
     std::string target = ex.target.size() > 60 ? ex.target.substr(0, 57) + "..." : ex.target;
     for (auto& ch : target)
       if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
-    std::fprintf(o_.out, "%s %6u %-12.12s %-8s %-7.7s %-60s %s%-10s%s %9.2fms %8s > %-8s%s\n",
+    std::fprintf(o_.out, "%s %6u %-12.12s %-8s %-7.7s %-60s %s%-10s%s %9.2fms %8s > %-8s%s%s\n",
                  when.c_str(), t.conn.key.tgid, t.conn.comm.c_str(),
                  std::string(protocols::protocol_name(ex.protocol)).c_str(), ex.method.c_str(),
                  target.c_str(), color_of(ex), status.c_str(), o_.color ? "\033[0m" : "",
                  ms(ex.latency_ns), size(ex.request_size).c_str(), size(ex.response_size).c_str(),
-                 ex.gap ? " [gap]" : "");
+                 t.conn.tls ? " [tls]" : "", ex.gap ? " [gap]" : "");
     if (o_.verbose) bodies(ex);
     std::fflush(o_.out);
   }

@@ -186,6 +186,135 @@ def stream_buffer():
     write('stream_buffer', 'overlap', b'\x00' + add(0, 4) + add(2, 6) + add(12, 3) + add(6, 12) + b'\x05\x40')
 
 
+def chunks(data, op):
+    out = bytearray()
+    for i in range(0, max(len(data), 1), 255):
+        piece = data[i:i + 255]
+        out += bytes([op, len(piece)]) + piece if op is not None else bytes([len(piece)]) + piece
+    return bytes(out)
+
+
+def redis_cmd(*args):
+    return b'*%d\r\n' % len(args) + b''.join(b'$%d\r\n%s\r\n' % (len(a), a) for a in args)
+
+
+# Conversations for the mock targets: (server index in mock_fixture.h fixture_servers(), steps).
+def app_conversations():
+    startup = b'\x00\x03\x00\x00user\x00postgres\x00database\x00shop\x00\x00'
+    startup = struct.pack('>I', len(startup) + 4) + startup
+    ready = pg_msg(b'Z', b'I')
+    greeting = (b'\x0a8.0.35\x00' + struct.pack('<I', 42) + b'abcdefgh\x00\xff\xff\xff\x02\x00\xff\xdf\x15'
+                + b'\x00' * 10 + b'ijklmnopqrst\x00caching_sha2_password\x00')
+    caps = 0x1 | 0x8 | 0x200 | 0x8000 | 0x80000 | 0x200000 | 0x1000000
+    login = (struct.pack('<II', caps, 1 << 24) + b'\xff' + b'\x00' * 23 + b'root\x00\x20' + b'Z' * 32
+             + b'shop\x00caching_sha2_password\x00')
+    get = b'GET /api/items?id=7 HTTP/1.1\r\nHost: localhost:8000\r\nAccept: */*\r\n\r\n'
+    return {
+        'http': (0, [(REQ, get), (RESP, b'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'),
+                     (REQ, b'POST /api/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n'
+                           b'Content-Length: 25\r\n\r\n{"name":"bob","n":[1,3]}'),
+                     (RESP, b'HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n')]),
+        'redis': (1, [(REQ, redis_cmd(b'AUTH', b'secret')), (RESP, b'+OK\r\n'),
+                      (REQ, redis_cmd(b'GET', b'foo')), (RESP, b'$3\r\nbar\r\n'),
+                      (REQ, redis_cmd(b'HGETALL', b'h') + redis_cmd(b'GET', b'other')),
+                      (RESP, b'*0\r\n$-1\r\n')]),
+        'postgres': (2, [(REQ, startup), (RESP, pg_msg(b'R', b'\x00\x00\x00\x03')),
+                         (REQ, pg_msg(b'p', b'hunter2\x00')), (RESP, pg_msg(b'R', b'\x00' * 4) + ready),
+                         (REQ, pg_msg(b'Q', b'SELECT id FROM users WHERE id = 2\x00')),
+                         (RESP, pg_msg(b'C', b'SELECT 0\x00') + ready),
+                         (REQ, pg_msg(b'P', b's1\x00SELECT $1\x00\x00\x01\x00\x00\x00\x17')
+                          + pg_msg(b'B', b'\x00s1\x00\x00\x00\x00\x01\x00\x00\x00\x0243\x00\x00')
+                          + pg_msg(b'E', b'\x00\x00\x00\x00\x00') + pg_msg(b'S', b'')),
+                         (RESP, pg_msg(b'1', b'') + pg_msg(b'2', b'') + ready),
+                         (REQ, pg_msg(b'X', b''))]),
+        'mysql': (3, [(RESP, my_packet(0, greeting)), (REQ, my_packet(1, login)),
+                      (RESP, my_packet(2, b'\x00\x00\x00\x02\x00\x00\x00')),
+                      (REQ, my_packet(0, b'\x03SELECT id, name FROM users')),
+                      (RESP, my_packet(1, b'\xff\x7a\x04#42S02nope')),
+                      (REQ, my_packet(0, b'\x16SELECT name FROM users WHERE id = ?')),
+                      (RESP, my_packet(1, b'\x00\x01\x00\x00\x00\x01\x00\x01\x00\x00\x00\x00')),
+                      (REQ, my_packet(0, b'\x17\x01\x00\x00\x00\x00\x01\x00\x00\x00\x00\x01\x08\x00'
+                                      + struct.pack('<q', 42))),
+                      (REQ, my_packet(0, b'\x01'))]),
+        'generic': (4, [(REQ, b'EHLO x\r\n'), (RESP, b'250 hi\r\n'), (REQ, b'\x01\x02\x03\x00\xff')]),
+        'infer_http': (5, [(REQ, get), (RESP, b'HTTP/1.1 204 No Content\r\n\r\n')]),
+        'infer_redis': (5, [(REQ, b'PING\r\n' + redis_cmd(b'SET', b'foo', b'bar')), (RESP, b'+PONG\r\n+OK\r\n')]),
+        'keploy_mysql': (6, [(REQ, my_packet(1, login)), (REQ, my_packet(0, b'\x0e'))]),
+    }
+
+
+def mock_responder():
+    for name, (server, steps) in app_conversations().items():
+        client = b''.join(chunks(d, None) for side, d in steps if side == REQ)
+        write('mock_responder', name, bytes([server]) + client)
+        if name == 'redis':
+            write('mock_responder', name + '_test_bytewise', bytes([server | 0x08 | 0x40]) +
+                  b''.join(d for side, d in steps if side == REQ))
+
+
+def mock_recorder():
+    for name, (server, steps) in app_conversations().items():
+        out = bytearray([server])
+        for side, d in steps:
+            out += chunks(d, side | (1 << 3))
+        out += bytes([3 << 1])
+        write('mock_recorder', name, bytes(out))
+    _, steps = app_conversations()['postgres']
+    out = bytearray([2 | 8 | 16 | 32])  # redacted, tiny max_message, reset
+    for side, d in steps:
+        out += chunks(d, side | (1 << 3))
+    write('mock_recorder', 'postgres_redacted_cut', bytes(out) + bytes([2 << 1]))
+
+
+def mock_dns():
+    def header(i, flags, qd, an, ns=0, ar=0):
+        return struct.pack('>HHHHHH', i, flags, qd, an, ns, ar)
+    q = b'\x03www\x07example\x03com\x00' + struct.pack('>HH', 1, 1)
+    write('mock_dns', 'a', header(7, 0x0120, 1, 0) + q)
+    write('mock_dns', 'aaaa_other', header(8, 0x0100, 1, 0) + b'\x03foo\x04test\x00' + struct.pack('>HH', 28, 1))
+    write('mock_dns', 'edns', header(9, 0x0120, 1, 0, 0, 1) + q + b'\x00\x00\x29\x10\x00\x00\x00\x00\x00\x00\x00')
+    write('mock_dns', 'loop', header(1, 0, 1, 0) + b'\xc0\x0c\x00\x01\x00\x01')
+
+
+def testset_yaml():
+    root = os.path.dirname(HERE)
+    for sub in ('data/keploy', 'e2e/fixtures/keploy'):
+        base = os.path.join(root, sub, 'test-set-0')
+        tag = sub.split('/')[0]
+        files = [('mocks', os.path.join(base, 'mocks.yaml'))]
+        files += [(f[:-5], os.path.join(base, 'tests', f)) for f in sorted(os.listdir(os.path.join(base, 'tests')))]
+        for name, path in files:
+            with open(path, 'rb') as f:
+                write('testset_yaml', '%s_%s' % (tag, name), f.read())
+
+
+def reel_config():
+    write('reel_config', 'full', b"""# reel.yaml
+record:
+  app_port: 8080
+noise:
+  auto: false
+  global:
+    - header.X-Request-Start
+    - path: body.items.*.updatedAt
+    - path: body.version
+      value: '^v\\d+\\.\\d+\\.\\d+$'
+    - path_regex: '^header\\.x-amzn-.*'
+  test_sets:
+    test-set-0:
+      - body.session.id
+redact:
+  enabled: true
+  headers: [X-Internal-Auth, X-*-Signature]
+  fields: [ssn, card_number]
+files:
+  mode: "0600"
+""")
+    write('reel_config', 'flow', b'{noise: {auto: true, global: [body.**.id, {path_regex: "(a|b)*c"}]}, files: {mode: "0644"}}\n')
+    write('reel_config', 'typo', b'noise:\n  globl: []\n')
+    write('reel_config', 'empty', b'')
+
+
 if __name__ == '__main__':
     http1()
     redis()
@@ -194,3 +323,8 @@ if __name__ == '__main__':
     dns()
     raw()
     stream_buffer()
+    testset_yaml()
+    reel_config()
+    mock_responder()
+    mock_dns()
+    mock_recorder()

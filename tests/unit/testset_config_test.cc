@@ -47,7 +47,7 @@ TEST(TestsetConfig, EmptyOrMissingGivesDefaults) {
   ASSERT_TRUE(empty);
   EXPECT_TRUE(empty->noise.auto_detect);
   EXPECT_TRUE(empty->redact.enabled);
-  EXPECT_EQ(empty->file_mode, 0644u);
+  EXPECT_EQ(empty->file_mode, 0640u);
   auto missing = load_reel_config("/nonexistent/reel.yaml");
   ASSERT_TRUE(missing);
   EXPECT_TRUE(missing->redact.enabled);

@@ -81,7 +81,8 @@ TEST(TestsetWriter, WritesNumberedFilesThatReadBack) {
   ASSERT_EQ(set->mocks.size(), 3u);
   EXPECT_EQ(set->mocks[2].name, "mock-2");
   EXPECT_EQ(set->tests[0].curl, make_curl(set->tests[0].req));
-  EXPECT_EQ(mode_of(writer->dir() / "tests" / "test-1.yaml"), 0644u);
+  EXPECT_EQ(mode_of(writer->dir() / "tests" / "test-1.yaml"), 0640u);  // never world-readable
+  EXPECT_EQ(mode_of(writer->dir()), 0750u);
   std::string mocks = slurp(writer->dir() / "mocks.yaml");
   EXPECT_TRUE(mocks.starts_with("version: api.keploy.io/v1beta1\nkind: Redis\nname: mock-0\n"));
   EXPECT_NE(mocks.find("\n---\nversion: api.keploy.io/v1beta1\nkind: Redis\nname: mock-1\n"),

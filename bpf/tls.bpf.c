@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0
+/* reel TLS: the plaintext of SSL_read/SSL_write(_ex) in OpenSSL (and libraries that export the
+ * same symbols: BoringSSL, LibreSSL), from uprobes, as data events of the capture's connection.
+ *
+ * Entry probes remember the call per thread; return probes know how many bytes moved and copy
+ * them from the caller's buffer. Each SSL* is tied to its socket fd by, in order: SSL_set_fd (or
+ * an earlier tie), the socket syscall the capture saw inside the call, the last fd the thread
+ * used. The connection (and its generation) is the capture's: this group reuses the capture's
+ * maps and ring buffer by fd, so plaintext and connection events arrive in one ordered stream.
+ * Plaintext has its own byte positions; the capture drops a TLS connection's ciphertext.
+ */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "abi/capture.h"
+#include "abi/tls.h"
+#include "conn.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+enum { SCOPE_CGROUP = 1, SCOPE_TGID = 2 };
+enum { KIND_SOCKET = 1 };
+
+const volatile __u32 scope_mode = SCOPE_CGROUP;
+const volatile __u64 max_bytes_per_call = 65536;
+const volatile __u64 wakeup_bytes = 1 << 20;
+
+/* --- the capture's maps (user space replaces them by the capture's own before load) -------- */
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 256);
+  __type(key, u64);
+  __type(value, u8);
+} scope_cgroups SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 16384);
+  __type(key, u32);
+  __type(value, u8);
+} scope_tgids SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 65536);
+  __type(key, struct conn_key);
+  __type(value, struct conn_val);
+} conns SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
+  __type(value, struct stash);
+} stashes SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
+  __type(value, struct tls_call);
+} tls_calls SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 8 << 20);
+} events SEC(".maps");
+
+/* --- this group's own maps ---------------------------------------------------------------- */
+
+struct ssl_key {
+  u32 tgid;
+  u32 pad;
+  u64 ssl;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 65536);
+  __type(key, struct ssl_key);
+  __type(value, u32);
+} ssl_fds SEC(".maps");
+
+/* Plaintext positions per connection; `gen` tells a new connection on a reused fd. */
+struct tls_pos {
+  u64 gen;
+  u64 egress;
+  u64 ingress;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 65536);
+  __type(key, struct conn_key);
+  __type(value, struct tls_pos);
+} tls_positions SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, TLS_CNT__COUNT);
+  __type(key, u32);
+  __type(value, u64);
+} tls_counters SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, u32);
+  __type(value, struct cap_data_event);
+} tls_scratch SEC(".maps");
+
+/* The copy loop's state (a map value, so bpf_loop's callback verifies quickly). */
+struct copy_state {
+  const u8 *src;
+  u64 remaining;
+  u64 pos;
+  u64 gen;
+  u32 fd;
+  u8 dir;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, u32);
+  __type(value, struct copy_state);
+} tls_copy SEC(".maps");
+
+static __always_inline void count(u32 which, u64 n) {
+  u64 *c = bpf_map_lookup_elem(&tls_counters, &which);
+  if (c) *c += n;
+}
+
+static __always_inline bool in_scope(void) {
+  if (scope_mode == SCOPE_CGROUP) {
+    u64 id = bpf_get_current_cgroup_id();
+    return bpf_map_lookup_elem(&scope_cgroups, &id) != NULL;
+  }
+  u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  return bpf_map_lookup_elem(&scope_tgids, &tgid) != NULL;
+}
+
+/* Same wake-up policy as the capture: the reader drains on a timer unless the ring fills up. */
+static __always_inline long submit(void *data, u64 size) {
+  u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+                                                                             : BPF_RB_NO_WAKEUP;
+  long err = bpf_ringbuf_output(&events, data, size, flags);
+  count(err ? TLS_CNT_LOST : TLS_CNT_EVENTS, 1);
+  return err;
+}
+
+static __always_inline void fill_hdr(struct cap_data_event *e, struct copy_state *c, u64 pos,
+                                     u32 len) {
+  u64 id = bpf_get_current_pid_tgid();
+  e->h.type = CAP_EV_DATA;
+  e->h.dir = c->dir;
+  e->h.flags = CAP_F_TLS;
+  e->h.role = 0;
+  e->h.tgid = id >> 32;
+  e->h.tid = (u32)id;
+  e->h.fd = c->fd;
+  e->h.gen = c->gen;
+  e->h.ts_ns = bpf_ktime_get_ns();
+  e->pos = pos;
+  e->len = len;
+  e->copied = 0;
+  __builtin_memset(&e->peer, 0, sizeof(e->peer));
+}
+
+static long copy_chunk(u32 index, void *unused) {
+  u32 zero = 0;
+  struct copy_state *c = bpf_map_lookup_elem(&tls_copy, &zero);
+  if (!c || c->remaining == 0) return 1;
+  struct cap_data_event *e = bpf_map_lookup_elem(&tls_scratch, &zero);
+  if (!e) return 1;
+  u64 n = c->remaining < CAP_CHUNK ? c->remaining : CAP_CHUNK;
+  fill_hdr(e, c, c->pos, n);
+  u64 size = n;
+  asm volatile("%[size] &= 0x3fff" : [size] "+r"(size)); /* a bound the verifier keeps */
+  if (size > CAP_CHUNK) size = CAP_CHUNK;
+  if (bpf_probe_read_user(e->data, size, c->src)) {
+    e->h.flags |= CAP_F_TRUNCATED | CAP_F_LENGTH_ONLY;
+    size = 0;
+  }
+  e->copied = size;
+  if (submit(e, offsetof(struct cap_data_event, data) + size)) count(TLS_CNT_LOST_BYTES, n);
+  c->src += n;
+  c->remaining -= n;
+  c->pos += n;
+  return 0;
+}
+
+/* Sends `total` plaintext bytes at `buf` as the next bytes of the connection's `dir` stream. */
+static __always_inline void emit_plaintext(struct conn_key *key, struct conn_val *v, u8 dir,
+                                           const void *buf, u64 total) {
+  struct tls_pos *p = bpf_map_lookup_elem(&tls_positions, key);
+  if (!p || p->gen != v->gen) {
+    struct tls_pos fresh = {.gen = v->gen};
+    bpf_map_update_elem(&tls_positions, key, &fresh, BPF_ANY);
+    p = bpf_map_lookup_elem(&tls_positions, key);
+    if (!p) return;
+  }
+  u64 pos = __sync_fetch_and_add(dir == CAP_DIR_EGRESS ? &p->egress : &p->ingress, total);
+  u32 zero = 0;
+  struct copy_state *c = bpf_map_lookup_elem(&tls_copy, &zero);
+  if (!c) return;
+  u64 copy = total < max_bytes_per_call ? total : max_bytes_per_call;
+  c->src = buf;
+  c->remaining = copy;
+  c->pos = pos;
+  c->gen = v->gen;
+  c->fd = key->fd;
+  c->dir = dir;
+  if (copy <= CAP_CHUNK)
+    copy_chunk(0, NULL);
+  else
+    bpf_loop(copy / CAP_CHUNK + 1, copy_chunk, NULL, 0);
+  if (total > copy) {
+    count(TLS_CNT_CAPPED_BYTES, total - copy);
+    struct cap_data_event *e = bpf_map_lookup_elem(&tls_scratch, &zero);
+    if (!e) return;
+    u64 gap = total - copy;
+    fill_hdr(e, c, pos + copy, gap > 0xffffffffULL ? 0xffffffff : gap);
+    e->h.flags |= CAP_F_LENGTH_ONLY;
+    submit(e, offsetof(struct cap_data_event, data));
+  }
+}
+
+/* --- SSL* to fd ---------------------------------------------------------------------------- */
+
+static __always_inline int remember_fd(void *ssl, int fd) {
+  if (!in_scope() || fd < 0) return 0;
+  u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  struct ssl_key k = {.tgid = tgid, .ssl = (u64)ssl};
+  u32 v = fd;
+  bpf_map_update_elem(&ssl_fds, &k, &v, BPF_ANY);
+  /* From here on the capture leaves this socket's ciphertext (the handshake too) alone. */
+  struct conn_key ck = {.tgid = tgid, .fd = v};
+  struct conn_val *c = bpf_map_lookup_elem(&conns, &ck);
+  if (c && c->kind == KIND_SOCKET) c->flags |= CONN_F_TLS;
+  return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_set_fd, void *ssl, int fd) { return remember_fd(ssl, fd); }
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_free, void *ssl) {
+  struct ssl_key k = {.tgid = bpf_get_current_pid_tgid() >> 32, .ssl = (u64)ssl};
+  bpf_map_delete_elem(&ssl_fds, &k);
+  return 0;
+}
+
+/* --- the calls ----------------------------------------------------------------------------- */
+
+static __always_inline int enter(void *ssl, const void *buf, void *out_len, u8 op) {
+  if (!in_scope()) return 0;
+  struct tls_call *cur = bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0,
+                                              BPF_LOCAL_STORAGE_GET_F_CREATE);
+  if (!cur) return 0;
+  if (cur->active && cur->ssl == (u64)ssl) {
+    cur->depth++; /* an inner entry point of the same call: the outer one reports */
+    return 0;
+  }
+  /* Otherwise a call whose return never came (a longjmp, say) is simply replaced. */
+  cur->ssl = (u64)ssl;
+  cur->buf = (u64)buf;
+  cur->out_len = (u64)out_len;
+  cur->fd = -1;
+  cur->op = op;
+  cur->depth = 0;
+  cur->active = 1;
+  return 0;
+}
+
+/* The socket under `call`: see the file comment for the order. */
+static __always_inline int tie(struct tls_call *call, u32 tgid, struct ssl_key *sk) {
+  u32 *cached = bpf_map_lookup_elem(&ssl_fds, sk);
+  if (cached) {
+    count(TLS_CNT_BY_SET_FD, 1);
+    return *cached;
+  }
+  int fd = call->fd;
+  if (fd >= 0) {
+    count(TLS_CNT_BY_SYSCALL, 1);
+    u32 v = fd; /* a sure tie: later calls served from OpenSSL's buffer (no syscall) use it */
+    bpf_map_update_elem(&ssl_fds, sk, &v, BPF_ANY);
+    return fd;
+  }
+  /* A guess, not remembered: the next call that makes a syscall ties for sure. */
+  struct stash *s = bpf_task_storage_get(&stashes, bpf_get_current_task_btf(), 0, 0);
+  if (!s) return -1;
+  count(TLS_CNT_BY_LAST_FD, 1);
+  return (int)s->args[0];
+}
+
+static __always_inline int leave(long ret) {
+  struct tls_call *p = bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0, 0);
+  if (!p || !p->active) return 0;
+  if (p->depth) {
+    p->depth--;
+    return 0;
+  }
+  struct tls_call call = *p;
+  p->active = 0;
+  u64 id = bpf_get_current_pid_tgid();
+  u64 n = 0;
+  if (call.out_len) {
+    /* SSL_x_ex returns 1, the internal functions under it a positive int, on success. */
+    if ((int)ret <= 0 || bpf_probe_read_user(&n, sizeof(n), (void *)call.out_len)) return 0;
+  } else {
+    if ((int)ret <= 0) return 0;
+    n = (u64)(int)ret;
+  }
+  if (n == 0) return 0;
+  count(TLS_CNT_CALLS, 1);
+  u32 tgid = id >> 32;
+  struct ssl_key sk = {.tgid = tgid, .ssl = call.ssl};
+  int fd = tie(&call, tgid, &sk);
+  struct conn_key key = {.tgid = tgid, .fd = (u32)fd};
+  struct conn_val *v = fd >= 0 ? bpf_map_lookup_elem(&conns, &key) : NULL;
+  if (!v || v->kind != KIND_SOCKET) {
+    /* A stale tie (the fd was closed) must not stick to the SSL* either. */
+    bpf_map_delete_elem(&ssl_fds, &sk);
+    count(TLS_CNT_UNTIED, 1);
+    count(TLS_CNT_UNTIED_BYTES, n);
+    return 0;
+  }
+  v->flags |= CONN_F_TLS;
+  emit_plaintext(&key, v, call.op == TLS_OP_WRITE ? CAP_DIR_EGRESS : CAP_DIR_INGRESS,
+                 (const void *)call.buf, n);
+  return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_write_enter, void *ssl, const void *buf, int num) {
+  return enter(ssl, buf, NULL, TLS_OP_WRITE);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_read_enter, void *ssl, void *buf, int num) {
+  return enter(ssl, buf, NULL, TLS_OP_READ);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_write_ex_enter, void *ssl, const void *buf, size_t num, size_t *written) {
+  return enter(ssl, buf, written, TLS_OP_WRITE);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_read_ex_enter, void *ssl, void *buf, size_t num, size_t *readbytes) {
+  return enter(ssl, buf, readbytes, TLS_OP_READ);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(ssl_call_return, long ret) { return leave(ret); }
