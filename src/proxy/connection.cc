@@ -109,7 +109,12 @@ Connection::Outcome Connection::settle() {
 
 void Connection::count_bytes() {
   if (auto n = up_.take_moved()) bump(ctx_.counters.bytes_up, n);
-  if (auto n = down_.take_moved()) bump(ctx_.counters.bytes_down, n);
+  if (auto n = down_.take_moved()) {
+    bump(ctx_.counters.bytes_down, n);
+    // The server spoke first, even if its bytes went through before the sniff could peek at
+    // them (they can arrive between the peek and the pump): never a takeover.
+    sniffing_ = false;
+  }
 }
 
 // Decides once, on the first bytes either side sends, whether the takeover wants the connection.

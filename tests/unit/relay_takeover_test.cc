@@ -95,9 +95,10 @@ struct Harness {
     };
     o.takeover.take = [this](TakenConnection c) {
       // Whoever takes it owns both sockets: answer the client ourselves to prove it.
+      // Everything the test checks is set before the reply that lets it check.
+      upstream_ok = c.upstream.get() >= 0;
       taken++;
       ::send(c.client.get(), "taken", 5, MSG_NOSIGNAL);
-      upstream_ok = c.upstream.get() >= 0;
     };
     relay = *Relay::start(std::move(o));
   }
