@@ -16,6 +16,7 @@
 
 #include "abi/capture.h"
 #include "conn.h"
+#include "shared_maps.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -29,7 +30,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-enum { SCOPE_CGROUP = 1, SCOPE_TGID = 2 };
 enum { KIND_SOCKET = 1, KIND_OTHER = 2 };
 
 /* What a stashed syscall was. */
@@ -41,36 +41,6 @@ enum {
 const volatile __u32 scope_mode = SCOPE_CGROUP;
 const volatile __u64 max_bytes_per_call = 65536; /* beyond this, a length-only event */
 const volatile __u64 wakeup_bytes = 1 << 20;     /* wake the reader once this much is pending */
-
-struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 256);
-  __type(key, u64);
-  __type(value, u8);
-} scope_cgroups SEC(".maps");
-
-struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 16384);
-  __type(key, u32);
-  __type(value, u8);
-} scope_tgids SEC(".maps");
-
-struct {
-  __uint(type, BPF_MAP_TYPE_LRU_HASH);
-  __uint(max_entries, 65536);
-  __type(key, struct conn_key);
-  __type(value, struct conn_val);
-} conns SEC(".maps");
-
-/* Per-thread syscall arguments between sys_enter and sys_exit. Task storage: no hashing, no
- * locks, freed with the thread. */
-struct {
-  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-  __uint(map_flags, BPF_F_NO_PREALLOC);
-  __type(key, int);
-  __type(value, struct stash);
-} stashes SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -86,22 +56,9 @@ struct {
   __type(value, u64);
 } counters SEC(".maps");
 
-struct {
-  __uint(type, BPF_MAP_TYPE_RINGBUF);
-  __uint(max_entries, 8 << 20); /* user space may resize before load */
-} events SEC(".maps");
-
 __u64 next_gen = 1;
 /* Set by user space once the TLS uprobes (bpf/tls.bpf.c) are attached. */
 __u32 tls_active = 0;
-
-/* SSL calls in progress, per thread: written by the TLS uprobes, which reuse this map. */
-struct {
-  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-  __uint(map_flags, BPF_F_NO_PREALLOC);
-  __type(key, int);
-  __type(value, struct tls_call);
-} tls_calls SEC(".maps");
 
 static __always_inline void count(u32 which, u64 n) {
   u64 *c = bpf_map_lookup_elem(&counters, &which);

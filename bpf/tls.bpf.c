@@ -18,57 +18,15 @@
 #include "abi/capture.h"
 #include "abi/tls.h"
 #include "conn.h"
+#include "shared_maps.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-enum { SCOPE_CGROUP = 1, SCOPE_TGID = 2 };
 enum { KIND_SOCKET = 1 };
 
 const volatile __u32 scope_mode = SCOPE_CGROUP;
 const volatile __u64 max_bytes_per_call = 65536;
 const volatile __u64 wakeup_bytes = 1 << 20;
-
-/* --- the capture's maps (user space replaces them by the capture's own before load) -------- */
-
-struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 256);
-  __type(key, u64);
-  __type(value, u8);
-} scope_cgroups SEC(".maps");
-
-struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 16384);
-  __type(key, u32);
-  __type(value, u8);
-} scope_tgids SEC(".maps");
-
-struct {
-  __uint(type, BPF_MAP_TYPE_LRU_HASH);
-  __uint(max_entries, 65536);
-  __type(key, struct conn_key);
-  __type(value, struct conn_val);
-} conns SEC(".maps");
-
-struct {
-  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-  __uint(map_flags, BPF_F_NO_PREALLOC);
-  __type(key, int);
-  __type(value, struct stash);
-} stashes SEC(".maps");
-
-struct {
-  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-  __uint(map_flags, BPF_F_NO_PREALLOC);
-  __type(key, int);
-  __type(value, struct tls_call);
-} tls_calls SEC(".maps");
-
-struct {
-  __uint(type, BPF_MAP_TYPE_RINGBUF);
-  __uint(max_entries, 8 << 20);
-} events SEC(".maps");
 
 /* --- this group's own maps ---------------------------------------------------------------- */
 

@@ -1,0 +1,49 @@
+/* Maps the capture program group owns and the TLS group reuses by fd (bpf_map__reuse_fd before
+ * load): one definition for both, so their types, keys, values and sizes cannot drift apart.
+ * Include after conn.h and abi/capture.h. */
+#pragma once
+
+enum { SCOPE_CGROUP = 1, SCOPE_TGID = 2 };
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 256);
+  __type(key, u64);
+  __type(value, u8);
+} scope_cgroups SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 16384);
+  __type(key, u32);
+  __type(value, u8);
+} scope_tgids SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 65536);
+  __type(key, struct conn_key);
+  __type(value, struct conn_val);
+} conns SEC(".maps");
+
+/* Per-thread syscall arguments between sys_enter and sys_exit. Task storage: no hashing, no
+ * locks, freed with the thread. */
+struct {
+  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
+  __type(value, struct stash);
+} stashes SEC(".maps");
+
+/* SSL calls in progress, per thread: written by the TLS uprobes, read by the capture. */
+struct {
+  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
+  __type(value, struct tls_call);
+} tls_calls SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 8 << 20); /* user space may resize before load */
+} events SEC(".maps");
