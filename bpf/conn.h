@@ -44,6 +44,7 @@ struct tls_call {
   u8 depth;    /* nested SSL entry points (SSL_write_ex over SSL_write in some libraries) */
   u8 active;   /* a call is in progress */
   u8 pad;
+  u64 start_ns; /* when the call began: a write's bytes are stamped with it */
 };
 
 #endif

@@ -77,6 +77,7 @@ struct copy_state {
   u64 remaining;
   u64 pos;
   u64 gen;
+  u64 ts_ns;
   u32 fd;
   u8 dir;
 };
@@ -122,7 +123,7 @@ static __always_inline void fill_hdr(struct cap_data_event *e, struct copy_state
   e->h.tid = (u32)id;
   e->h.fd = c->fd;
   e->h.gen = c->gen;
-  e->h.ts_ns = bpf_ktime_get_ns();
+  e->h.ts_ns = c->ts_ns;
   e->pos = pos;
   e->len = len;
   e->copied = 0;
@@ -154,7 +155,7 @@ static long copy_chunk(u32 index, void *unused) {
 
 /* Sends `total` plaintext bytes at `buf` as the next bytes of the connection's `dir` stream. */
 static __always_inline void emit_plaintext(struct conn_key *key, struct conn_val *v, u8 dir,
-                                           const void *buf, u64 total) {
+                                           const void *buf, u64 total, u64 ts_ns) {
   struct tls_pos *p = bpf_map_lookup_elem(&tls_positions, key);
   if (!p || p->gen != v->gen) {
     struct tls_pos fresh = {.gen = v->gen};
@@ -173,6 +174,7 @@ static __always_inline void emit_plaintext(struct conn_key *key, struct conn_val
   c->gen = v->gen;
   c->fd = key->fd;
   c->dir = dir;
+  c->ts_ns = ts_ns;
   if (copy <= CAP_CHUNK)
     copy_chunk(0, NULL);
   else
@@ -232,6 +234,7 @@ static __always_inline int enter(void *ssl, const void *buf, void *out_len, u8 o
   cur->op = op;
   cur->depth = 0;
   cur->active = 1;
+  cur->start_ns = bpf_ktime_get_ns();
   return 0;
 }
 
@@ -289,8 +292,11 @@ static __always_inline int leave(long ret) {
     return 0;
   }
   v->flags |= CONN_F_TLS;
-  emit_plaintext(&key, v, call.op == TLS_OP_WRITE ? CAP_DIR_EGRESS : CAP_DIR_INGRESS,
-                 (const void *)call.buf, n);
+  /* Bytes written are stamped when the app began the write (the relay or peer may have them
+   * before SSL_write returns); bytes read when the read returned. */
+  bool write = call.op == TLS_OP_WRITE;
+  emit_plaintext(&key, v, write ? CAP_DIR_EGRESS : CAP_DIR_INGRESS, (const void *)call.buf, n,
+                 write ? call.start_ns : bpf_ktime_get_ns());
   return 0;
 }
 

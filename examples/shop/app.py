@@ -7,6 +7,7 @@ and an HTTP API (exchange rates). Configuration comes from the environment:
   SHOP_PORT     port to listen on (127.0.0.1, or SHOP_HOST)     DATABASE_URL  postgresql://...
   REDIS_URL     redis://127.0.0.1:PORT/0                        RATES_URL     http://127.0.0.1:PORT
   SHOP_VARIANT  "changed": prices are rounded to whole units, a deliberate regression for demos
+  SHOP_TLS_CERT, SHOP_TLS_KEY   PEM files: serve HTTPS instead of HTTP
 
 Runs under Debian's /usr/bin/python3, which has python3-psycopg2 and python3-redis (scripts/setup).
 """
@@ -17,6 +18,7 @@ import json
 import os
 import re
 import signal
+import ssl
 import sys
 import threading
 import time
@@ -203,6 +205,15 @@ ROUTES = [(method, re.compile(pattern), name) for method, pattern, name in [
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
+    def setup(self):
+        if isinstance(self.request, ssl.SSLSocket):
+            try:
+                self.request.do_handshake()
+            except (ssl.SSLError, OSError) as e:
+                log(f"TLS handshake failed: {e}")
+                raise
+        super().setup()
+
     def version_string(self):
         return "shop/1.0"  # the default names the Python version, which differs across machines
 
@@ -285,6 +296,14 @@ def main():
         sys.exit(f"shop: PostgreSQL at {database_url}: {str(e).strip()}")
     server = Server((host, port), Handler)
     server.shop = shop
+    scheme = "http"
+    if os.environ.get("SHOP_TLS_CERT"):
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(os.environ["SHOP_TLS_CERT"], require_env("SHOP_TLS_KEY"))
+        # The handshake runs in the request's thread, not in accept() on the serving thread.
+        server.socket = tls.wrap_socket(server.socket, server_side=True,
+                                        do_handshake_on_connect=False)
+        scheme = "https"
 
     def stop(signum, _frame):
         log(f"{signal.Signals(signum).name}: stopping")
@@ -293,7 +312,7 @@ def main():
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    log(f"listening on http://{host}:{server.server_address[1]}"
+    log(f"listening on {scheme}://{host}:{server.server_address[1]}"
         f" (variant: {VARIANT or 'normal'})")
     server.serve_forever()
     server.server_close()

@@ -15,6 +15,8 @@
 #include <spdlog/spdlog.h>
 
 #include "capture/capture.h"
+#include "capture/tls_probes.h"
+#include "capture/tls_scope.h"
 #include "core/clock.h"
 #include "core/process.h"
 #include "core/signals.h"
@@ -101,6 +103,7 @@ void print_tls_summary(const tls::InterceptStats& s) {
 struct Kernel {
   std::unique_ptr<Redirector> redirector;
   std::unique_ptr<capture::Capture> capture;
+  std::unique_ptr<capture::TlsScope> tls;  // HTTPS served by the app: plaintext by uprobes
 };
 
 Result<int> record(const RecordCommandOptions& o) {
@@ -168,6 +171,10 @@ Result<int> record(const RecordCommandOptions& o) {
   cc.max_bytes_per_call = 4 << 20;  // whole request and response bodies, not a prefix
   cc.ring_bytes = 16u << 20;
   k.capture = REEL_TRY(capture::Capture::start(cc));
+  if (!o.no_tls) {
+    auto app_pids = [path = target.path()] { return capture::cgroup_tree_pids(path); };
+    k.tls = capture::TlsScope::start(*k.capture, cc, app_pids, o.command);
+  }
 
   SessionOptions so;
   so.app_port = o.app_port;
@@ -191,7 +198,11 @@ Result<int> record(const RecordCommandOptions& o) {
     // before the call looks for the thread that made it.
     auto calls = outbound.take();
     auto dns_calls = dns ? dns->take() : std::vector<mock::RecordedCall>{};
-    REEL_TRY(k.capture->poll(timeout_ms, [&](const capture::Event& e) { session.on_capture_event(e); }));
+    REEL_TRY(k.capture->poll(timeout_ms, [&](const capture::Event& e) {
+      if (k.tls) k.tls->on_event(e);
+      session.on_capture_event(e);
+    }));
+    if (k.tls) k.tls->tick(monotonic_ns());
     for (auto& call : calls) session.on_outbound(std::move(call));
     for (auto& call : dns_calls) session.on_dns(std::move(call));
     for (auto& w : REEL_TRY(session.settle(monotonic_ns(), flush))) print_test(w, color);
@@ -252,6 +263,7 @@ Result<int> record(const RecordCommandOptions& o) {
                (unsigned long long)ts.invalid_frames,
                (unsigned long long)outbound.invalid_frames());
   if (interceptor) print_tls_summary(interceptor->stats());
+  if (k.tls && k.tls->ssl_calls()) k.tls->print_summary(stderr);  // the app used OpenSSL
   if (dns && dns->failed())
     std::fprintf(stderr, "dns: %llu queries got no answer from the resolver\n",
                  (unsigned long long)dns->failed());

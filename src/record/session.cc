@@ -70,6 +70,7 @@ void RecordSession::on_exchange(capture::TracedExchange& t, std::uint64_t now_ns
   }
   testset::ConvertOptions convert = options_.convert;
   convert.app_port = t.conn.local.port;
+  convert.scheme = t.conn.tls ? "https" : "http";
   auto test = testset::test_case_from_exchange(x, convert);
   if (!test) {
     stats_.not_converted++;

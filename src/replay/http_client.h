@@ -1,5 +1,6 @@
-// Sends one recorded request to the app under test and reads its response: a plain blocking
-// HTTP/1.1 client, one connection per request, so a test never depends on the previous one's
+// Sends one recorded request to the app under test and reads its response: an HTTP/1.1 client,
+// over TLS when the recorded URL is https:// (the app's certificate is not verified: it is the
+// app under test), one connection per request, so a test never depends on the previous one's
 // connection state.
 #pragma once
 

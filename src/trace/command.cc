@@ -26,7 +26,7 @@
 #include "kernel/privileges.h"
 #include "trace/sinks.h"
 #include "trace/summary.h"
-#include "trace/tls_scope.h"
+#include "capture/tls_scope.h"
 
 namespace reel::trace {
 
@@ -143,7 +143,7 @@ Result<int> trace(const TraceOptions& o) {
   auto traced_pids = [&o, cgroup = target.cgroup ? target.cgroup->path() : std::string()] {
     return o.pid ? process_tree(o.pid) : capture::cgroup_tree_pids(cgroup);
   };
-  auto tls = TlsScope::start(*cap, target.config, traced_pids, o.command);
+  auto tls = capture::TlsScope::start(*cap, target.config, traced_pids, o.command);
   capture::TrackerOptions topts;
   topts.limits.max_body = max_body;
   // One line per exchange shows no body: keep only what statements and keys need, so bodies

@@ -1,4 +1,4 @@
-#include "trace/tls_scope.h"
+#include "capture/tls_scope.h"
 
 #include <unistd.h>
 
@@ -7,7 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
-namespace reel::trace {
+namespace reel::capture {
 
 namespace {
 
@@ -26,10 +26,10 @@ std::string executable_path(const std::string& name) {
 
 }  // namespace
 
-std::unique_ptr<TlsScope> TlsScope::start(capture::Capture& cap, const capture::CaptureConfig& config,
+std::unique_ptr<TlsScope> TlsScope::start(Capture& cap, const CaptureConfig& config,
                                           std::function<std::vector<pid_t>()> pids,
                                           const std::vector<std::string>& command) {
-  capture::TlsConfig tc;
+  TlsConfig tc;
   tc.cgroup_scope = !config.cgroup_ids.empty();
   // --pid: the processes run already and are scanned now, so the probes can be bound to them and
   // leave every other libssl user on the machine alone. A command reel starts may load libssl
@@ -38,7 +38,7 @@ std::unique_ptr<TlsScope> TlsScope::start(capture::Capture& cap, const capture::
   tc.max_bytes_per_call = config.max_bytes_per_call;
   tc.wakeup_bytes = config.ring_bytes / 2;
   tc.capture_map_fd = [&cap](const char* name) { return cap.map_fd(name); };
-  auto probes = capture::TlsProbes::start(tc);
+  auto probes = TlsProbes::start(tc);
   if (!probes) {
     spdlog::warn("TLS traffic will show as ciphertext: {}", probes.error().message);
     return nullptr;
@@ -55,8 +55,8 @@ std::unique_ptr<TlsScope> TlsScope::start(capture::Capture& cap, const capture::
   return s;
 }
 
-void TlsScope::on_event(const capture::Event& e) {
-  if (auto* o = std::get_if<capture::OpenEvent>(&e))
+void TlsScope::on_event(const Event& e) {
+  if (auto* o = std::get_if<OpenEvent>(&e))
     if (seen_.insert(o->key.tgid).second) probes_->scan_process(static_cast<pid_t>(o->key.tgid));
 }
 
@@ -69,16 +69,18 @@ void TlsScope::tick(std::uint64_t now_ns) {
   }
 }
 
+std::uint64_t TlsScope::ssl_calls() const { return probes_->counters().by_kind[TLS_CNT_CALLS]; }
+
 void TlsScope::print_summary(std::FILE* out) const {
   auto c = probes_->counters();
   auto n = [&](int k) { return static_cast<unsigned long long>(c.by_kind[k]); };
   std::fprintf(out,
-               "tls: %llu SSL calls in %zu binaries, tied to their socket by SSL_set_fd %llu, by "
+               "tls: %llu SSL calls in %zu %s, tied to their socket by SSL_set_fd %llu, by "
                "syscall %llu, by the thread's last fd %llu; untied %llu (%llu bytes not shown); "
                "%llu plaintext events, %llu dropped (ring full)\n",
-               n(TLS_CNT_CALLS), c.binaries, n(TLS_CNT_BY_SET_FD), n(TLS_CNT_BY_SYSCALL),
-               n(TLS_CNT_BY_LAST_FD), n(TLS_CNT_UNTIED), n(TLS_CNT_UNTIED_BYTES), n(TLS_CNT_EVENTS),
-               n(TLS_CNT_LOST));
+               n(TLS_CNT_CALLS), c.binaries, c.binaries == 1 ? "binary" : "binaries",
+               n(TLS_CNT_BY_SET_FD), n(TLS_CNT_BY_SYSCALL), n(TLS_CNT_BY_LAST_FD), n(TLS_CNT_UNTIED),
+               n(TLS_CNT_UNTIED_BYTES), n(TLS_CNT_EVENTS), n(TLS_CNT_LOST));
 }
 
-}  // namespace reel::trace
+}  // namespace reel::capture
