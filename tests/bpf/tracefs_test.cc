@@ -14,14 +14,18 @@ TEST(Tracefs, FoundOrMountedAndUsable) {
   std::printf("tracefs at %s (%s)\n", path->c_str(), mounted_now ? "mounted by reel" : "found");
   auto id = read_file(*path + "/events/syscalls/sys_enter_write/id");
   EXPECT_TRUE(id) << "syscall tracepoints are not visible under " << *path;
-  if (id) EXPECT_GT(std::atoi(id->c_str()), 0);
+  if (id) {
+    EXPECT_GT(std::atoi(id->c_str()), 0);
+  }
   // A second call finds the same mount instead of mounting again.
   bool again = true;
   auto second = ensure_tracefs(&again);
   ASSERT_TRUE(second);
   EXPECT_FALSE(again);
   EXPECT_EQ(*second, *path);
-  if (mounted_now) EXPECT_EQ(::umount(path->c_str()), 0);  // leave the machine as we found it
+  if (mounted_now) {
+    EXPECT_EQ(::umount(path->c_str()), 0);  // leave the machine as we found it
+  }
 }
 
 }  // namespace

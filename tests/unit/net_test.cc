@@ -27,7 +27,9 @@ TEST(ParseEndpoint, RejectsWhatIsNotHostPort) {
                           "example.com:80", "1.2.3.4:-1", "1.2.3.4:8x"}) {
     auto r = parse_endpoint(bad);
     EXPECT_FALSE(r) << bad;
-    if (!r) EXPECT_FALSE(r.error().message.empty());
+    if (!r) {
+      EXPECT_FALSE(r.error().message.empty());
+    }
   }
 }
 

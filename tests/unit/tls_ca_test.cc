@@ -73,8 +73,9 @@ TEST_F(TlsCaTest, BundleHoldsTheSystemCasAndReels) {
   crt << crt_in.rdbuf();
   ASSERT_FALSE(crt.str().empty());
   EXPECT_TRUE(bundle.ends_with(crt.str()));
-  if (fs::exists("/etc/ssl/certs/ca-certificates.crt"))
+  if (fs::exists("/etc/ssl/certs/ca-certificates.crt")) {
     EXPECT_GT(bundle.size(), crt.str().size()) << "system CAs first";
+  }
 
   auto env = trust_env(**ca);
   std::string bundle_path = (*ca)->bundle_path().string();
