@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# An app that serves HTTPS: `reel record` takes its test cases from the plaintext that OpenSSL
-# hands the app (uprobes on the libssl that python's ssl module loads), not from the ciphertext on
-# the socket; `reel test` replays them over TLS with every dependency stopped, and a changed build
-# fails with a diff. The shop's PostgreSQL, Redis and rates API calls are recorded as usual.
+# The shop served over HTTPS and calling its rates API over HTTPS: `reel record` takes the test
+# cases from the plaintext OpenSSL hands the app (uprobes on the libssl python's ssl module loads),
+# not from the ciphertext on the socket, and records the HTTPS API through its TLS interception;
+# `reel test` replays the tests over TLS with every dependency stopped (no network at all), and a
+# changed build fails with a diff.
 source "$(dirname "$0")/lib.sh"
 SHOP=$E2E_DIR/../../examples/shop
 DEPS=$WORK/deps
@@ -17,11 +18,20 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -su
   -addext "subjectAltName=DNS:shop.reel.test,IP:127.0.0.1" \
   -keyout "$WORK/shop.key" -out "$WORK/shop.crt" 2> "$WORK/openssl.log" || { cat "$WORK/openssl.log"; fail "openssl req"; }
 export SHOP_TLS_CERT=$WORK/shop.crt SHOP_TLS_KEY=$WORK/shop.key
+# The rates API over HTTPS too (same self-signed certificate, IP SAN; reel trusts it through
+# --upstream-ca), in place of the plain one deps.sh started.
+"$SHOP/rates_api.py" --port 0 --port-file "$WORK/rates.port" --tls "$WORK/shop.crt" "$WORK/shop.key" \
+  2> "$WORK/rates.log" &
+RATES_PID=$!
+STARTED_PIDS+=($RATES_PID)
+deadline=$((SECONDS + 10))
+until [[ -s $WORK/rates.port ]]; do ((SECONDS < deadline)) || fail "rates API did not start"; sleep 0.05; done
+export RATES_URL=https://127.0.0.1:$(cat "$WORK/rates.port")
 export CURL_CA_BUNDLE=$WORK/shop.crt
 BASE=https://127.0.0.1:$SHOP_PORT
 REC=$WORK/rec
 
-"$REEL" record -p "$REC" --app-port "$SHOP_PORT" -- "$SHOP/app.py" > "$WORK/rec.out" 2> "$WORK/rec.err" &
+"$REEL" record -p "$REC" --app-port "$SHOP_PORT" --upstream-ca "$WORK/shop.crt" -- "$SHOP/app.py" > "$WORK/rec.out" 2> "$WORK/rec.err" &
 RPID=$!
 wait_port "$SHOP_PORT"
 "$SHOP/traffic.sh" "$BASE" > "$WORK/traffic.log" || { cat "$WORK/traffic.log" "$WORK/rec.err"; fail "traffic.sh over HTTPS"; }
@@ -54,12 +64,16 @@ mocks = [m for m in yaml.safe_load_all(open(os.path.join(root, "mocks.yaml"))) i
 kinds = {m["kind"] for m in mocks}
 assert {"Http", "Postgres", "Redis"} <= kinds, kinds
 assert "Generic" not in kinds, "something was recorded as opaque bytes"
+rates = [m for m in mocks if m["kind"] == "Http"]
+assert rates and all(m["spec"]["req"]["url"].startswith("https://127.0.0.1:") and
+                     m["spec"]["metadata"]["reel.tls"] == "true" for m in rates), rates
 print("content ok:", len(tests), "tests,", len(mocks), "mocks")
 PY
-pass "tests: https:// URLs, plaintext bodies; dependency calls recorded as Http, Postgres, Redis mocks"
+pass "tests: https:// URLs, plaintext bodies; calls recorded as Postgres, Redis and HTTPS (reel.tls) Http mocks"
 
 "$SHOP/deps.sh" stop "$DEPS" > /dev/null
-for url in "${DATABASE_URL#*@}" "${REDIS_URL#redis://}" "${RATES_URL#http://}"; do
+kill "$RATES_PID"; wait "$RATES_PID" 2>/dev/null || true
+for url in "${DATABASE_URL#*@}" "${REDIS_URL#redis://}" "${RATES_URL#https://}"; do
   hostport=${url%%/*}
   if (exec 3<>"/dev/tcp/${hostport%:*}/${hostport#*:}") 2>/dev/null; then fail "$hostport still accepts"; fi
 done

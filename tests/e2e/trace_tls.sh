@@ -95,6 +95,24 @@ POST /echo 201 7 True" python3 client
 [[ $(summarize_json "$WORK/b.json" request.body.size | sed -n 3p) == 5000 ]] || fail "python: POST body size"
 pass "python urllib over HTTPS: 3 plaintext exchanges exact, request body whole"
 
+# B2: python requests (urllib3 over the same _ssl), one keep-alive session.
+cat > "$WORK/requests_client.py" <<'PY'
+import sys
+import requests
+url, cafile = sys.argv[1], sys.argv[2]
+with requests.Session() as s:
+    assert s.get(url + "/small.txt", verify=cafile, timeout=5).text == "small file\n"
+    assert s.get(url + "/missing", verify=cafile, timeout=5).status_code == 404
+    assert s.post(url + "/echo", data=b"q" * 3000, verify=cafile, timeout=5).status_code == 201
+PY
+"$REEL" trace --format json -o "$WORK/b2.json" -- /usr/bin/python3 "$WORK/requests_client.py" "$URL" \
+  "$WORK/cert.pem" 2> "$WORK/b2.log" || { cat "$WORK/b2.log"; fail "reel trace python requests failed"; }
+check "$WORK/b2.json" "python requests" "GET /small.txt 200 11 True
+GET /missing 404 153 True
+POST /echo 201 7 True" python3 client
+[[ $(summarize_json "$WORK/b2.json" request.body.size | sed -n 3p) == 3000 ]] || fail "requests: POST body size"
+pass "python requests over HTTPS (one keep-alive session): 3 plaintext exchanges exact"
+
 # E: OpenSSL linked statically into the executable (found by its own ELF symbols).
 cat > "$WORK/static_client.c" <<'C'
 #include <arpa/inet.h>
