@@ -113,6 +113,9 @@ Result<std::unique_ptr<Sink>> make_sink(const TraceOptions& o, Output& out) {
     }
     out.owned = true;
   }
+  // Fully buffered, flushed by the trace loop after each batch (a terminal's line buffering
+  // would write once per exchange).
+  std::setvbuf(out.file, nullptr, _IOFBF, 1 << 16);
   SinkOptions so;
   so.out = out.file;
   so.color = !out.owned && ::isatty(fileno(out.file));
@@ -170,12 +173,17 @@ Result<int> trace(const TraceOptions& o) {
   };
   auto limit_reached = [&] { return o.count && summary.shown() >= o.count; };
   auto emit = [&] {
+    bool wrote = false;
     for (auto& t : batch) {
       if (limit_reached() || !filter.matches(t)) continue;
       sink->write(t);
       summary.add(t);
+      wrote = true;
     }
     batch.clear();
+    // One write per batch (every few ms under load), not one per exchange: still live on a
+    // terminal or a pipe, and the traced process does not pay for reel's own syscalls.
+    if (wrote) std::fflush(out.file);
     if (limit_reached()) done = true;
   };
   while (!done) {

@@ -5,6 +5,8 @@
 #include <ctime>
 #include <vector>
 
+#include <fmt/compile.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "core/clock.h"
@@ -114,14 +116,16 @@ class PrettySink : public Sink {
     std::string target = ex.target.size() > 60 ? ex.target.substr(0, 57) + "..." : ex.target;
     for (auto& ch : target)
       if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
-    std::fprintf(o_.out, "%s %6u %-12.12s %-8s %-7.7s %-60s %s%-10s%s %9.2fms %8s > %-8s%s%s\n",
-                 when.c_str(), t.conn.key.tgid, t.conn.comm.c_str(),
-                 std::string(protocols::protocol_name(ex.protocol)).c_str(), ex.method.c_str(),
-                 target.c_str(), color_of(ex), status.c_str(), o_.color ? "\033[0m" : "",
-                 ms(ex.latency_ns), size(ex.request_size).c_str(), size(ex.response_size).c_str(),
-                 t.conn.tls ? " [tls]" : "", ex.gap ? " [gap]" : "");
-    if (o_.verbose) bodies(ex);
-    std::fflush(o_.out);
+    // The format is compiled, the line built in one buffer and written with one fwrite.
+    fmt::memory_buffer line;
+    fmt::format_to(std::back_inserter(line),
+                   FMT_COMPILE("{} {:>6} {:<12.12} {:<8} {:<7.7} {:<60} {}{:<10}{} {:>9.2f}ms {:>8} > {:<8}{}{}\n"),
+                   when, t.conn.key.tgid, t.conn.comm, protocols::protocol_name(ex.protocol),
+                   ex.method, target, color_of(ex), status, o_.color ? "\033[0m" : "",
+                   ms(ex.latency_ns), size(ex.request_size), size(ex.response_size),
+                   t.conn.tls ? " [tls]" : "", ex.gap ? " [gap]" : "");
+    std::fwrite(line.data(), 1, line.size(), o_.out);
+    if (o_.verbose) bodies(ex);  // flushed by the trace loop once per batch of exchanges
   }
 
  private:

@@ -219,5 +219,34 @@ TEST(Json, OneObjectPerLineWithTheFieldsUsersFilterOn) {
   EXPECT_EQ(nlohmann::json::parse(text.substr(nl + 1))["status"], 500);
 }
 
+TEST(Pretty, OneAlignedLinePerExchangeWithWhatAUserScansFor) {
+  auto a = http("GET", "/products/1?currency=EUR", 200, 12);
+  a.conn.key.tgid = 4242;
+  a.conn.comm = "python3-with-a-long-name";
+  a.exchange.request_size = 80;
+  a.exchange.response_size = 2048;
+  a.conn.tls = true;
+  auto b = http("POST", "/" + std::string(100, 'x'), 503, 3);
+  b.exchange.gap = true;
+  auto text = capture_output([&](std::FILE* out) {
+    auto sink = make_pretty_sink({.out = out});
+    sink->write(a);
+    sink->write(b);
+  });
+  auto nl = text.find('\n');
+  ASSERT_NE(nl, std::string::npos);
+  std::string first = text.substr(0, nl), second = text.substr(nl + 1);
+  EXPECT_NE(first.find("  4242 python3-with http1    GET     /products/1?currency=EUR "), std::string::npos)
+      << first;
+  EXPECT_NE(first.find(" 200 "), std::string::npos) << first;
+  EXPECT_NE(first.find("12.00ms      80B > 2048B"), std::string::npos) << first;
+  EXPECT_TRUE(first.ends_with(" [tls]")) << first;
+  EXPECT_EQ(first.find('\033'), std::string::npos) << "no colour unless asked";
+  // A long target is cut to 60 columns with "...", so the columns after it stay aligned.
+  EXPECT_NE(second.find("/" + std::string(56, 'x') + "... 503"), std::string::npos) << second;
+  EXPECT_TRUE(second.ends_with(" [gap]\n")) << second;
+  EXPECT_EQ(first.find(" 200 "), second.find(" 503 "));
+}
+
 }  // namespace
 }  // namespace reel::trace
