@@ -150,15 +150,16 @@ class Channel {
     ssl_.reset(SSL_new(ctx.get()));
     if (!ssl_) return fail_msg("TLS: {}", tls::openssl_errors());
     SSL_set_fd(ssl_.get(), fd_.get());
-    std::string name(host.substr(0, host.rfind(':') == host.npos || host.starts_with('[')
-                                         ? host.size() : host.rfind(':')));
+    // SNI: the recorded URL's host name; none for an address ("[::1]:8443", "127.0.0.1:8443").
+    std::string name(host.starts_with('[') ? std::string_view{}
+                                           : host.substr(0, std::min(host.rfind(':'), host.size())));
     if (!name.empty() && !parse_ip(name)) SSL_set_tlsext_host_name(ssl_.get(), name.c_str());
     for (;;) {
       ERR_clear_error();
+      errno = 0;
       int r = SSL_connect(ssl_.get());
       if (r == 1) return {};
       short want = 0;
-      errno = 0;
       if (ssl_failed(r, want) == 0 || want == 0)
         return fail_msg("TLS handshake with the app at {} failed: {}", app.to_string(),
                         tls_error_.empty() ? "the connection closed" : tls_error_);

@@ -108,6 +108,28 @@ TEST_F(ReplayHttpClientTest, SpeaksTlsToAnHttpsUrlWithoutCheckingTheCertificate)
   EXPECT_EQ(sni, "");  // the recorded URL names an IP: no SNI
 }
 
+TEST_F(ReplayHttpClientTest, TheRecordedHostNameIsTheSni) {
+  auto leaf = ca_->leaf_for("shop.local");
+  ASSERT_TRUE(leaf) << leaf.error().message;
+  auto ctx = tls::server_context(**leaf);
+  ASSERT_TRUE(ctx) << ctx.error().message;
+  std::string sni;
+  OneShotServer server([&](int fd) {
+    tls::SslPtr ssl(SSL_new(ctx->get()));
+    SSL_set_fd(ssl.get(), fd);
+    if (SSL_accept(ssl.get()) != 1) return;
+    if (const char* name = SSL_get_servername(ssl.get(), TLSEXT_NAMETYPE_host_name)) sni = name;
+    read_head([&](char* b, int n) { return SSL_read(ssl.get(), b, n); });
+    SSL_write(ssl.get(), kAnswer.data(), static_cast<int>(kAnswer.size()));
+  });
+  testset::HttpRequest req;
+  req.method = "GET";
+  req.url = "https://shop.local:8443/health";  // recorded by name; the app is at `endpoint()`
+  auto resp = send_request(server.endpoint(), req, 5000ms);
+  ASSERT_TRUE(resp) << resp.error().message;
+  EXPECT_EQ(sni, "shop.local");
+}
+
 TEST_F(ReplayHttpClientTest, HttpsUrlAgainstAPlainServerIsAHandshakeError) {
   OneShotServer server([](int fd) {
     char buf[512];
