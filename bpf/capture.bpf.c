@@ -38,7 +38,6 @@ enum {
   CALL_RECVMMSG, CALL_SENDMMSG, CALL_SENDFILE, CALL_ACCEPT, CALL_CONNECT,
 };
 
-const volatile __u32 scope_mode = SCOPE_CGROUP;
 const volatile __u64 max_bytes_per_call = 65536; /* beyond this, a length-only event */
 const volatile __u64 wakeup_bytes = 1 << 20;     /* wake the reader once this much is pending */
 
@@ -63,15 +62,6 @@ __u32 tls_active = 0;
 static __always_inline void count(u32 which, u64 n) {
   u64 *c = bpf_map_lookup_elem(&counters, &which);
   if (c) *c += n;
-}
-
-static __always_inline bool in_scope(void) {
-  if (scope_mode == SCOPE_CGROUP) {
-    u64 id = bpf_get_current_cgroup_id();
-    return bpf_map_lookup_elem(&scope_cgroups, &id) != NULL;
-  }
-  u32 tgid = bpf_get_current_pid_tgid() >> 32;
-  return bpf_map_lookup_elem(&scope_tgids, &tgid) != NULL;
 }
 
 /* Never wake the reader per event: it drains on a short timer, and is woken only when a burst

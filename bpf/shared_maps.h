@@ -1,6 +1,6 @@
 /* Maps the capture program group owns and the TLS group reuses by fd (bpf_map__reuse_fd before
- * load): one definition for both, so their types, keys, values and sizes cannot drift apart.
- * Include after conn.h and abi/capture.h. */
+ * load): one definition for both, so their types, keys, values and sizes cannot drift apart; and
+ * the scope test both groups run first. Include after conn.h and abi/capture.h. */
 #pragma once
 
 enum { SCOPE_CGROUP = 1, SCOPE_TGID = 2 };
@@ -47,3 +47,16 @@ struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
   __uint(max_entries, 8 << 20); /* user space may resize before load */
 } events SEC(".maps");
+
+/* Set by user space before load (each object has its own copy): which scope map decides. */
+const volatile __u32 scope_mode = SCOPE_CGROUP;
+
+/* First thing every program asks: is the current task one reel watches? */
+static __always_inline bool in_scope(void) {
+  if (scope_mode == SCOPE_CGROUP) {
+    u64 id = bpf_get_current_cgroup_id();
+    return bpf_map_lookup_elem(&scope_cgroups, &id) != NULL;
+  }
+  u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  return bpf_map_lookup_elem(&scope_tgids, &tgid) != NULL;
+}

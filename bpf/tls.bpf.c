@@ -24,7 +24,6 @@ char LICENSE[] SEC("license") = "GPL";
 
 enum { KIND_SOCKET = 1 };
 
-const volatile __u32 scope_mode = SCOPE_CGROUP;
 const volatile __u64 max_bytes_per_call = 65536;
 const volatile __u64 wakeup_bytes = 1 << 20;
 
@@ -92,15 +91,6 @@ struct {
 static __always_inline void count(u32 which, u64 n) {
   u64 *c = bpf_map_lookup_elem(&tls_counters, &which);
   if (c) *c += n;
-}
-
-static __always_inline bool in_scope(void) {
-  if (scope_mode == SCOPE_CGROUP) {
-    u64 id = bpf_get_current_cgroup_id();
-    return bpf_map_lookup_elem(&scope_cgroups, &id) != NULL;
-  }
-  u32 tgid = bpf_get_current_pid_tgid() >> 32;
-  return bpf_map_lookup_elem(&scope_tgids, &tgid) != NULL;
 }
 
 /* Same wake-up policy as the capture: the reader drains on a timer unless the ring fills up. */
