@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "core/unique_fd.h"
@@ -75,26 +76,34 @@ class ReplayHttpClientTest : public testing::Test {
   }
   void TearDown() override { fs::remove_all(root_); }
 
+  // Serves one HTTPS exchange with a certificate for `name`: records the SNI the client sent and
+  // the request head, answers kAnswer.
+  struct TlsExchange {
+    std::string sni, head;
+  };
+  std::function<void(int)> tls_server(const std::string& name, TlsExchange& seen) {
+    auto leaf = ca_->leaf_for(name);
+    EXPECT_TRUE(leaf) << leaf.error().message;
+    auto ctx = tls::server_context(**leaf);
+    EXPECT_TRUE(ctx) << ctx.error().message;
+    return [ctx = std::make_shared<tls::SslCtxPtr>(std::move(*ctx)), &seen](int fd) {
+      tls::SslPtr ssl(SSL_new(ctx->get()));
+      SSL_set_fd(ssl.get(), fd);
+      if (SSL_accept(ssl.get()) != 1) return;
+      if (const char* sni = SSL_get_servername(ssl.get(), TLSEXT_NAMETYPE_host_name)) seen.sni = sni;
+      seen.head = read_head([&](char* b, int n) { return SSL_read(ssl.get(), b, n); });
+      SSL_write(ssl.get(), kAnswer.data(), static_cast<int>(kAnswer.size()));
+      SSL_shutdown(ssl.get());
+    };
+  }
+
   fs::path root_;
   std::unique_ptr<tls::CertAuthority> ca_;
 };
 
 TEST_F(ReplayHttpClientTest, SpeaksTlsToAnHttpsUrlWithoutCheckingTheCertificate) {
-  auto leaf = ca_->leaf_for("shop.example");  // a name the client does not ask for
-  ASSERT_TRUE(leaf) << leaf.error().message;
-  auto ctx = tls::server_context(**leaf);
-  ASSERT_TRUE(ctx) << ctx.error().message;
-  std::string seen;
-  std::string sni;
-  OneShotServer server([&](int fd) {
-    tls::SslPtr ssl(SSL_new(ctx->get()));
-    SSL_set_fd(ssl.get(), fd);
-    if (SSL_accept(ssl.get()) != 1) return;
-    if (const char* name = SSL_get_servername(ssl.get(), TLSEXT_NAMETYPE_host_name)) sni = name;
-    seen = read_head([&](char* b, int n) { return SSL_read(ssl.get(), b, n); });
-    SSL_write(ssl.get(), kAnswer.data(), static_cast<int>(kAnswer.size()));
-    SSL_shutdown(ssl.get());
-  });
+  TlsExchange seen;
+  OneShotServer server(tls_server("shop.example", seen));  // a name the client does not ask for
   testset::HttpRequest req;
   req.method = "GET";
   req.url = server.url("https", "/products/1?x=2");
@@ -103,31 +112,20 @@ TEST_F(ReplayHttpClientTest, SpeaksTlsToAnHttpsUrlWithoutCheckingTheCertificate)
   ASSERT_TRUE(resp) << resp.error().message;
   EXPECT_EQ(resp->status_code, 200);
   EXPECT_EQ(resp->body, "hello");
-  EXPECT_TRUE(seen.starts_with("GET /products/1?x=2 HTTP/1.1\r\n")) << seen;
-  EXPECT_NE(seen.find("Host: shop.local:8443\r\n"), std::string::npos) << seen;
-  EXPECT_EQ(sni, "");  // the recorded URL names an IP: no SNI
+  EXPECT_TRUE(seen.head.starts_with("GET /products/1?x=2 HTTP/1.1\r\n")) << seen.head;
+  EXPECT_NE(seen.head.find("Host: shop.local:8443\r\n"), std::string::npos) << seen.head;
+  EXPECT_EQ(seen.sni, "");  // the recorded URL names an IP: no SNI
 }
 
 TEST_F(ReplayHttpClientTest, TheRecordedHostNameIsTheSni) {
-  auto leaf = ca_->leaf_for("shop.local");
-  ASSERT_TRUE(leaf) << leaf.error().message;
-  auto ctx = tls::server_context(**leaf);
-  ASSERT_TRUE(ctx) << ctx.error().message;
-  std::string sni;
-  OneShotServer server([&](int fd) {
-    tls::SslPtr ssl(SSL_new(ctx->get()));
-    SSL_set_fd(ssl.get(), fd);
-    if (SSL_accept(ssl.get()) != 1) return;
-    if (const char* name = SSL_get_servername(ssl.get(), TLSEXT_NAMETYPE_host_name)) sni = name;
-    read_head([&](char* b, int n) { return SSL_read(ssl.get(), b, n); });
-    SSL_write(ssl.get(), kAnswer.data(), static_cast<int>(kAnswer.size()));
-  });
+  TlsExchange seen;
+  OneShotServer server(tls_server("shop.local", seen));
   testset::HttpRequest req;
   req.method = "GET";
   req.url = "https://shop.local:8443/health";  // recorded by name; the app is at `endpoint()`
   auto resp = send_request(server.endpoint(), req, 5000ms);
   ASSERT_TRUE(resp) << resp.error().message;
-  EXPECT_EQ(sni, "shop.local");
+  EXPECT_EQ(seen.sni, "shop.local");
 }
 
 TEST_F(ReplayHttpClientTest, HttpsUrlAgainstAPlainServerIsAHandshakeError) {
