@@ -39,7 +39,6 @@ enum {
 };
 
 const volatile __u64 max_bytes_per_call = 65536; /* beyond this, a length-only event */
-const volatile __u64 wakeup_bytes = 1 << 20;     /* wake the reader once this much is pending */
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -64,12 +63,9 @@ static __always_inline void count(u32 which, u64 n) {
   if (c) *c += n;
 }
 
-/* Never wake the reader per event: it drains on a short timer, and is woken only when a burst
- * threatens to fill the ring. */
+/* One event into the ring (wake-up policy: ring_wakeup_flag), counted. */
 static __always_inline long submit(void *data, u64 size) {
-  u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-                                                                             : BPF_RB_NO_WAKEUP;
-  long err = bpf_ringbuf_output(&events, data, size, flags);
+  long err = bpf_ringbuf_output(&events, data, size, ring_wakeup_flag());
   count(err ? CAP_CNT_LOST : CAP_CNT_EVENTS, 1);
   return err;
 }

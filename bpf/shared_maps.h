@@ -60,3 +60,12 @@ static __always_inline bool in_scope(void) {
   u32 tgid = bpf_get_current_pid_tgid() >> 32;
   return bpf_map_lookup_elem(&scope_tgids, &tgid) != NULL;
 }
+
+/* The ring's wake-up policy, the same for both groups: never wake the reader per event (it drains
+ * on a short timer); wake it only once `wakeup_bytes` are pending, before a burst fills the ring. */
+const volatile __u64 wakeup_bytes = 1 << 20;
+
+static __always_inline u64 ring_wakeup_flag(void) {
+  return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+                                                                       : BPF_RB_NO_WAKEUP;
+}

@@ -25,7 +25,6 @@ char LICENSE[] SEC("license") = "GPL";
 enum { KIND_SOCKET = 1 };
 
 const volatile __u64 max_bytes_per_call = 65536;
-const volatile __u64 wakeup_bytes = 1 << 20;
 
 /* --- this group's own maps ---------------------------------------------------------------- */
 
@@ -93,11 +92,9 @@ static __always_inline void count(u32 which, u64 n) {
   if (c) *c += n;
 }
 
-/* Same wake-up policy as the capture: the reader drains on a timer unless the ring fills up. */
+/* One event into the ring (wake-up policy: ring_wakeup_flag), counted. */
 static __always_inline long submit(void *data, u64 size) {
-  u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-                                                                             : BPF_RB_NO_WAKEUP;
-  long err = bpf_ringbuf_output(&events, data, size, flags);
+  long err = bpf_ringbuf_output(&events, data, size, ring_wakeup_flag());
   count(err ? TLS_CNT_LOST : TLS_CNT_EVENTS, 1);
   return err;
 }
