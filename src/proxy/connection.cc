@@ -25,8 +25,10 @@ void set_linger_zero(int fd) {
   ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 }
 
-Connection::Connection(ConnId id, UniqueFd client, UniqueFd upstream, bool tapped, ConnContext ctx)
+Connection::Connection(ConnId id, UniqueFd client, UniqueFd upstream, bool tapped, ConnContext ctx,
+                       FdClaim fds)
     : id_(id),
+      fds_(std::move(fds)),
       client_(std::move(client)),
       upstream_(std::move(upstream)),
       tapped_(tapped),

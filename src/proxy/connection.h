@@ -50,7 +50,9 @@ class Connection {
   };
 
   // `tapped`: the tap's open() accepted this connection, so its bytes go through tap.data.
-  Connection(ConnId id, UniqueFd client, UniqueFd upstream, bool tapped, ConnContext ctx);
+  // `fds`: the budget's claim on the two sockets, given back when this object is freed.
+  Connection(ConnId id, UniqueFd client, UniqueFd upstream, bool tapped, ConnContext ctx,
+             FdClaim fds = {});
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -81,6 +83,7 @@ class Connection {
   bool sniff(bool client_readable, bool upstream_readable);
 
   ConnId id_;
+  FdClaim fds_;  // before the sockets: given back after they are closed
   UniqueFd client_;
   UniqueFd upstream_;
   bool tapped_;

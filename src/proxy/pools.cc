@@ -17,9 +17,14 @@ Pipe PipePool::take() {
     free_.pop_back();
     return p;
   }
+  FdClaim claim;
+  if (budget_) {
+    claim = FdClaim::take(budget_, 2);
+    if (!claim) return {};
+  }
   int fds[2];
   if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return {};
-  Pipe p{UniqueFd(fds[0]), UniqueFd(fds[1]), 0};
+  Pipe p{UniqueFd(fds[0]), UniqueFd(fds[1]), 0, std::move(claim)};
   // Past the per-user pipe quota the kernel refuses to grow a pipe; the default size still works.
   int got = ::fcntl(fds[1], F_SETPIPE_SZ, static_cast<int>(capacity_));
   if (got < 0) got = ::fcntl(fds[1], F_GETPIPE_SZ);

@@ -5,6 +5,8 @@
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <system_error>
 
 #include "proxy/listener.h"
@@ -30,6 +32,22 @@ void raise_descriptor_limit() {
   ::setrlimit(RLIMIT_NOFILE, &rl);
 }
 
+// What the workers may hold: the descriptors the process may still open, less a reserve for
+// reel's own (BPF objects loaded after the relay starts, recorded files, TLS connections handed
+// over) and for accepting a connection only to refuse it.
+std::int64_t descriptor_budget() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return 0;
+  auto limit = static_cast<std::int64_t>(rl.rlim_cur);
+  std::int64_t open = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+    open++;
+  std::int64_t reserve = std::clamp<std::int64_t>(limit / 16, 32, 256);
+  return std::max<std::int64_t>(limit - open - reserve, 0);
+}
+
 Result<RelayOptions> validated(RelayOptions options) {
   if (options.listen.empty()) return fail_msg("relay: no endpoint to listen on");
   if (options.buffer_bytes < 4096)
@@ -50,12 +68,18 @@ Result<std::unique_ptr<Relay>> Relay::start(RelayOptions options) {
 
   std::unique_ptr<Relay> relay(new Relay());
   relay->listening_ = listeners.bound;
-  relay->shared_ =
-      std::make_unique<WorkerShared>(WorkerShared{std::move(options), listeners.bound, threads});
+  relay->shared_ = std::make_unique<WorkerShared>();
+  relay->shared_->options = std::move(options);
+  relay->shared_->listening = listeners.bound;
+  relay->shared_->workers = threads;
   for (int i = 0; i < threads; i++) {
     relay->workers_.push_back(
         REEL_TRY(Worker::create(i, *relay->shared_, std::move(listeners.by_worker[i]))));
   }
+  std::int64_t budget = descriptor_budget();
+  relay->shared_->budget.reset(budget);
+  relay->shared_->connection_room = budget / 2;
+  spdlog::debug("relay: room for {} connections (RLIMIT_NOFILE)", budget / 2);
   try {
     for (int i = 0; i < threads; i++) {
       relay->threads_.emplace_back([w = relay->workers_[i].get()] { w->run(); });

@@ -70,7 +70,8 @@ bool add_to_epoll(int epoll, int fd, std::uint32_t events, std::uint64_t data) {
 
 Worker::Worker(int index, const WorkerShared& shared)
     : index_(index), shared_(shared), buffers_(shared.options.buffer_bytes) {
-  if (shared.options.splice) pipes_ = std::make_unique<PipePool>(shared.options.buffer_bytes);
+  if (shared.options.splice)
+    pipes_ = std::make_unique<PipePool>(shared.options.buffer_bytes, &shared.budget);
 }
 
 Worker::~Worker() = default;
@@ -158,10 +159,17 @@ void Worker::dispatch(const epoll_event& ev) {
 
 void Worker::accept_from(int listener) {
   for (int i = 0; i < kAcceptBatch; i++) {
+    // A connection's two sockets are claimed before accepting; past the budget it is accepted on
+    // the reserve and reset at once.
+    FdClaim fds = FdClaim::take(&shared_.budget, 2);
     int fd = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
+      if (!fds) {
+        refuse(fd);
+        continue;
+      }
       bump(counters_.accepted);
-      admit(UniqueFd(fd));
+      admit(UniqueFd(fd), std::move(fds));
       continue;
     }
     if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -170,31 +178,31 @@ void Worker::accept_from(int listener) {
   }
 }
 
-// Out of descriptors, a level-triggered listener would spin; accepting and resetting one
-// connection with a descriptor held in reserve keeps the loop sane and tells that client.
+// The reserve itself ran out (reel's other descriptors grew into it): a level-triggered listener
+// would spin, so a descriptor kept aside is released to accept and reset one connection.
 void Worker::shed_one(int listener) {
   spare_.reset();
   int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-  if (fd >= 0) {
-    count_shed();
-    set_linger_zero(fd);
-    ::close(fd);
-  }
+  if (fd >= 0) refuse(fd);
   spare_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
 }
 
-// Counted for the summary; logged at the 1st, 10th, 100th... so an overload cannot flood the log.
-void Worker::count_shed() {
+// Resets `fd`, counted for the summary; logged at the 1st, 10th, 100th... so an overload cannot
+// flood the log.
+void Worker::refuse(int fd) {
+  set_linger_zero(fd);
+  ::close(fd);
   bump(counters_.shed);
-  std::uint64_t n = counters_.shed.load(std::memory_order_relaxed);
+  std::uint64_t n = shared_.refused.fetch_add(1, std::memory_order_relaxed) + 1;
   std::uint64_t p = 1;
   while (p * 10 <= n) p *= 10;
   if (n == p)
-    spdlog::warn("relay: out of file descriptors: {} new connection{} reset so far (raise "
-                 "RLIMIT_NOFILE's hard limit for more)", n, n == 1 ? "" : "s");
+    spdlog::warn("relay: out of file descriptors: {} new connection{} reset so far (room for {} "
+                 "connections; raise RLIMIT_NOFILE's hard limit for more)",
+                 n, n == 1 ? "" : "s", shared_.connection_room);
 }
 
-void Worker::admit(UniqueFd client) {
+void Worker::admit(UniqueFd client, FdClaim fds) {
   const RelayOptions& opt = shared_.options;
   auto dest = opt.destination(client.get());
   if (!dest) {
@@ -211,16 +219,20 @@ void Worker::admit(UniqueFd client) {
   bool tapped = tap_wants(id, client.get(), *dest);
   auto up = connect_upstream(*dest);
   if (!up) {
-    if (up.error().code == EMFILE || up.error().code == ENFILE) count_shed();
-    else bump(counters_.upstream_failed);
     spdlog::debug("relay: connection {}: {}", id, up.error().message);
-    set_linger_zero(client.get());
+    if (up.error().code == EMFILE || up.error().code == ENFILE) {
+      refuse(client.release());
+    } else {
+      bump(counters_.upstream_failed);
+      set_linger_zero(client.get());
+    }
     if (tapped && opt.tap.close) opt.tap.close(id, true);
     return;
   }
   const RelayTakeover* takeover = opt.takeover.wants && opt.takeover.take ? &opt.takeover : nullptr;
   ConnContext ctx{pipes_.get(), buffers_, counters_, opt.tap, takeover};
-  adopt(std::make_unique<Connection>(id, std::move(client), std::move(up->fd), tapped, ctx),
+  adopt(std::make_unique<Connection>(id, std::move(client), std::move(up->fd), tapped, ctx,
+                                    std::move(fds)),
         up->connected);
 }
 

@@ -16,11 +16,14 @@ struct epoll_event;
 
 namespace reel {
 
-// Read-only after start(), shared by every worker.
+// Read-only after start(), shared by every worker; but the budget, which they claim from.
 struct WorkerShared {
   RelayOptions options;
   std::vector<Endpoint> listening;
   int workers = 1;
+  std::int64_t connection_room = 0;  // the budget at start, in connections (for messages)
+  mutable FdBudget budget;
+  mutable std::atomic<std::uint64_t> refused{0};  // every worker's, to number the log lines
 };
 
 class Worker {
@@ -47,8 +50,8 @@ class Worker {
   void dispatch(const epoll_event& ev);
   void accept_from(int listener);
   void shed_one(int listener);
-  void count_shed();
-  void admit(UniqueFd client);
+  void refuse(int fd);
+  void admit(UniqueFd client, FdClaim fds);
   bool loops_back(const Endpoint& dest, int client_fd) const;
   bool tap_wants(ConnId id, int client_fd, const Endpoint& dest) const;
   void adopt(std::unique_ptr<Connection> conn, bool connected);
