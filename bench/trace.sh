@@ -21,39 +21,13 @@ chmod 755 "$WORK"
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
+source "$ROOT/bench/lib.sh"
+
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 mkdir -p "$WORK/www"
 head -c 512 /dev/urandom | base64 > "$WORK/www/index.html"
-cat > "$WORK/nginx.conf" <<CONF
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  client_body_temp_path $WORK/body;
-  proxy_temp_path $WORK/proxy;
-  fastcgi_temp_path $WORK/fastcgi;
-  uwsgi_temp_path $WORK/uwsgi;
-  scgi_temp_path $WORK/scgi;
-  server { listen 127.0.0.1:$PORT; root $WORK/www; }
-}
-CONF
-nginx -c "$WORK/nginx.conf" -g 'daemon off;' &
-NGINX=$!
-pids+=($NGINX)
-for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.05; done
-
-run_wrk() {  # prints "requests rps"
-  wrk -t1 -c"$CONNS" -d"${SECS}s" "http://127.0.0.1:$PORT/index.html" > "$WORK/wrk.out"
-  local reqs rps
-  reqs=$(awk '/requests in/ {print $1}' "$WORK/wrk.out")
-  rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.out")
-  echo "$reqs $rps"
-}
-
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+start_nginx "$PORT" "  server { listen 127.0.0.1:$PORT; root $WORK/www; }"
+URL=http://127.0.0.1:$PORT/index.html
 idle_ticks() { awk '/^cpu / {print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8}' /proc/stat; }
 idle_share() {  # BEFORE AFTER ("idle total" pairs) -> percent idle
   echo "$1 $2" | awk '{printf "%.1f", ($3 - $1) * 100 / ($4 - $2)}'
@@ -65,13 +39,13 @@ pids+=($IDLE)
 declare -a A B C CPU RSS LOST IA IB
 for r in $(seq "$ROUNDS"); do
   i0=$(idle_ticks)
-  read -r _ rps < <(run_wrk); A+=("$rps")
+  read -r _ rps < <(run_wrk "$URL"); A+=("$rps")
   IA+=("$(idle_share "$i0" "$(idle_ticks)")")
 
   "$REEL" trace --pid "$IDLE" -o /dev/null 2> "$WORK/floor.log" &
   FLOOR_PID=$!
   for _ in $(seq 200); do grep -q "tracing pid" "$WORK/floor.log" && break; sleep 0.05; done
-  read -r _ rps < <(run_wrk); C+=("$rps")
+  read -r _ rps < <(run_wrk "$URL"); C+=("$rps")
   kill -INT "$FLOOR_PID"; wait "$FLOOR_PID" || true
 
   "$REEL" trace --pid "$NGINX" --format "${REEL_TRACE_FORMAT:-pretty}" -o /dev/null ${REEL_TRACE_ARGS:-} \
@@ -79,7 +53,7 @@ for r in $(seq "$ROUNDS"); do
   REEL_PID=$!
   for _ in $(seq 200); do grep -q "tracing pid" "$WORK/reel.log" && break; sleep 0.05; done
   t0=$(cpu_ticks "$REEL_PID"); s0=$(date +%s.%N); i0=$(idle_ticks)
-  read -r reqs rps < <(run_wrk); B+=("$rps")
+  read -r reqs rps < <(run_wrk "$URL"); B+=("$rps")
   t1=$(cpu_ticks "$REEL_PID"); s1=$(date +%s.%N)
   IB+=("$(idle_share "$i0" "$(idle_ticks)")")
   RSS+=("$(awk '/VmHWM/ {print $2}' "/proc/$REEL_PID/status")")
@@ -94,7 +68,6 @@ for r in $(seq "$ROUNDS"); do
   echo "round $r: without ${A[-1]} req/s, floor ${C[-1]} req/s, with ${B[-1]} req/s, reel cpu $(printf %.1f "${CPU[-1]}")%, rss ${RSS[-1]} KiB, lost ${LOST[-1]}" >&2
 done
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 ma=$(median "${A[@]}"); mb=$(median "${B[@]}")
 echo
 echo "nginx + wrk -t1 -c$CONNS, ${SECS}s x $ROUNDS rounds each, alternating; format ${REEL_TRACE_FORMAT:-pretty}; load $(cut -d' ' -f1-3 /proc/loadavg)"

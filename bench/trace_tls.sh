@@ -20,56 +20,29 @@ trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=localhost" \
   -addext "subjectAltName=IP:127.0.0.1" -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
+source "$ROOT/bench/lib.sh"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 mkdir -p "$WORK/www"
 head -c 512 /dev/urandom | base64 > "$WORK/www/index.html"
-cat > "$WORK/nginx.conf" <<CONF
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  client_body_temp_path $WORK/body;
-  proxy_temp_path $WORK/proxy;
-  fastcgi_temp_path $WORK/fastcgi;
-  uwsgi_temp_path $WORK/uwsgi;
-  scgi_temp_path $WORK/scgi;
-  server {
+start_nginx "$PORT" "  server {
     listen 127.0.0.1:$PORT ssl;
     ssl_certificate $WORK/cert.pem;
     ssl_certificate_key $WORK/key.pem;
     root $WORK/www;
-  }
-}
-CONF
-nginx -c "$WORK/nginx.conf" -g 'daemon off;' &
-NGINX=$!
-pids+=($NGINX)
-for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.05; done
-
-run_wrk() {  # prints "requests rps"
-  wrk -t1 -c"$CONNS" -d"${SECS}s" "https://127.0.0.1:$PORT/index.html" > "$WORK/wrk.out"
-  local reqs rps
-  reqs=$(awk '/requests in/ {print $1}' "$WORK/wrk.out")
-  rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.out")
-  echo "$reqs $rps"
-}
-
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+  }"
+URL=https://127.0.0.1:$PORT/index.html
 
 measure() {
   declare -a A B CPU LOST
   for r in $(seq "$ROUNDS"); do
-    read -r _ rps < <(run_wrk); A+=("$rps")
+    read -r _ rps < <(run_wrk "$URL"); A+=("$rps")
 
     "$REEL" trace --pid "$NGINX" --format "${REEL_TRACE_FORMAT:-pretty}" -o /dev/null 2> "$WORK/reel.log" &
     REEL_PID=$!
     pids+=($REEL_PID)
     for _ in $(seq 200); do grep -q "tracing pid" "$WORK/reel.log" && break; sleep 0.05; done
     t0=$(cpu_ticks "$REEL_PID"); s0=$(date +%s.%N)
-    read -r reqs rps < <(run_wrk); B+=("$rps")
+    read -r reqs rps < <(run_wrk "$URL"); B+=("$rps")
     t1=$(cpu_ticks "$REEL_PID"); s1=$(date +%s.%N)
     sleep 0.5
     kill -INT "$REEL_PID"; wait "$REEL_PID" || true
@@ -82,7 +55,6 @@ measure() {
     LOST+=("$(( reqs > seen ? reqs - seen : 0 )) (wrk $reqs, reel $seen; kernel dropped $dropped capture + ${tls_dropped:-?} TLS events; untied SSL calls ${untied:-?})")
     echo "round $r: without ${A[-1]} req/s, with ${B[-1]} req/s, reel cpu $(printf %.1f "${CPU[-1]}")%, lost ${LOST[-1]}" >&2
   done
-  median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
   ma=$(median "${A[@]}"); mb=$(median "${B[@]}")
   echo
   echo "nginx TLS (1 worker) + wrk -t1 -c$CONNS https, ${SECS}s x $ROUNDS rounds each, alternating; format ${REEL_TRACE_FORMAT:-pretty}; load $(cut -d' ' -f1-3 /proc/loadavg)"

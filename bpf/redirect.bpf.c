@@ -263,6 +263,22 @@ static __always_inline void write_ip6(struct bpf_sock_addr *ctx, const u32 w[4])
   ctx->user_ip6[3] = w[3];
 }
 
+/* Shows `a` as the address the program's context carries: all 16 bytes for an IPv6 socket, the
+ * IPv4 address a v4-mapped `a` holds in its last 4 for an IPv4 one. */
+static __always_inline void write_addr(struct bpf_sock_addr *ctx, const struct reel_addr *a,
+                                       bool v6) {
+  if (v6) {
+    u32 w[4];
+    __builtin_memcpy(w, a->ip, 16);
+    write_ip6(ctx, w);
+  } else {
+    u32 ip4;
+    __builtin_memcpy(&ip4, a->ip + 12, 4);
+    ctx->user_ip4 = ip4;
+  }
+  ctx->user_port = a->port;
+}
+
 static __always_inline u32 steer6(struct bpf_sock_addr *ctx, bool mapped, bool dns) {
   u32 w[4] = {0, 0, bpf_htonl(0x0000ffff), 0};
   bool have4 = dns ? has_dns4 : has_proxy4;
@@ -356,16 +372,7 @@ static __always_inline int on_recvmsg(struct bpf_sock_addr *ctx, bool v6) {
   bool from_resolver = (has_dns4 && equals_v4(&from, dns4_ip, dns4_port)) ||
                        (has_dns6 && equals_v6(&from, dns6_ip, dns6_port));
   if (!from_resolver) return 1;
-  if (v6) {
-    u32 w[4];
-    __builtin_memcpy(w, v->addr.ip, 16);
-    write_ip6(ctx, w);
-  } else {
-    u32 ip4;
-    __builtin_memcpy(&ip4, v->addr.ip + 12, 4);
-    ctx->user_ip4 = ip4;
-  }
-  ctx->user_port = v->addr.port;
+  write_addr(ctx, &v->addr, v6);
   return 1;
 }
 
@@ -378,16 +385,7 @@ int reel_recvmsg6(struct bpf_sock_addr *ctx) { return on_recvmsg(ctx, true); }
 static __always_inline int on_getpeername(struct bpf_sock_addr *ctx, bool v6) {
   struct orig_value *v = bpf_sk_storage_get(&sk_orig, ctx->sk, 0, 0);
   if (!v) return 1;
-  if (v6) {
-    u32 w[4];
-    __builtin_memcpy(w, v->addr.ip, 16);
-    write_ip6(ctx, w);
-  } else {
-    u32 ip4;
-    __builtin_memcpy(&ip4, v->addr.ip + 12, 4);
-    ctx->user_ip4 = ip4;
-  }
-  ctx->user_port = v->addr.port;
+  write_addr(ctx, &v->addr, v6);
   return 1;
 }
 

@@ -1,11 +1,15 @@
 // Small pieces the mock recorders and responders share.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "mock/mock.h"
+#include "protocols/types.h"
 
 namespace reel::mock {
 
@@ -22,5 +26,38 @@ std::string joined_responses(const testset::Mock& mock);
 
 // "GET /x" cut to a readable length, binary shown as hex.
 std::string short_summary(std::string_view text);
+
+// One direction of a framed protocol (PostgreSQL, MySQL) between frames: the start of a frame
+// not complete yet, the tail of one cut at the size limit still to skip, and when the buffered
+// bytes began to arrive.
+struct FrameBuffer {
+  std::string bytes;
+  std::uint64_t skip = 0;
+  std::uint64_t first_ns = 0;
+
+  // Buffers what arrived, less the tail still to skip. False: nothing new to parse.
+  bool add(std::span<const std::byte> in, std::uint64_t ts_ns = 0) {
+    std::uint64_t drop = std::min<std::uint64_t>(skip, in.size());
+    skip -= drop;
+    in = in.subspan(drop);
+    if (in.empty()) return false;
+    if (bytes.empty()) first_ns = ts_ns;
+    bytes.append(protocols::as_chars(in));
+    return true;
+  }
+  std::span<const std::byte> view() const { return protocols::as_bytes(bytes); }
+  bool empty() const { return bytes.empty(); }
+  // Drops a parsed frame's `n` bytes; those not here yet are skipped as they come.
+  void consume(std::uint64_t n) {
+    if (n > bytes.size()) {
+      skip = n - bytes.size();
+      bytes.clear();
+    } else {
+      bytes.erase(0, n);
+    }
+  }
+  // When the frame just parsed began to arrive; the next one begins at `ts_ns`.
+  std::uint64_t frame_start(std::uint64_t ts_ns) { return std::exchange(first_ns, ts_ns); }
+};
 
 }  // namespace reel::mock

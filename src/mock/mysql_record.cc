@@ -4,6 +4,7 @@
 #include <atomic>
 #include <deque>
 
+#include "mock/common.h"
 #include "mock/mysql_wire.h"
 #include "mock/protocols.h"
 #include "mock/sql_text.h"
@@ -58,13 +59,8 @@ class MysqlRecorder final : public CallRecorder {
 
   void data(Direction dir, std::span<const std::byte> bytes, std::uint64_t ts_ns) override {
     bool client = dir == Direction::kClientToServer;
-    Side& side = client ? client_ : server_side_;
-    std::uint64_t drop = std::min<std::uint64_t>(side.skip, bytes.size());
-    side.skip -= drop;
-    bytes = bytes.subspan(drop);
-    if (bytes.empty()) return;
-    if (side.buf.empty()) side.first_ns = ts_ns;
-    side.buf.append(protocols::as_chars(bytes));
+    FrameBuffer& side = client ? client_ : server_side_;
+    if (!side.add(bytes, ts_ns)) return;
     while (parse_one(side, client, ts_ns)) {
     }
   }
@@ -77,27 +73,15 @@ class MysqlRecorder final : public CallRecorder {
 
  private:
   enum class Phase : std::uint8_t { kGreeting, kAuth, kCommand };
-  struct Side {
-    std::string buf;
-    std::uint64_t skip = 0;
-    std::uint64_t first_ns = 0;
-  };
-
-  bool parse_one(Side& side, bool client, std::uint64_t ts_ns) {
-    if (side.buf.empty()) return false;
+  bool parse_one(FrameBuffer& side, bool client, std::uint64_t ts_ns) {
+    if (side.empty()) return false;
     Packet p;
     auto type = client ? MessageType::kRequest : MessageType::kResponse;
-    auto res = pm::parse_frame(type, protocols::as_bytes(side.buf), p, state_, limits_);
+    auto res = pm::parse_frame(type, side.view(), p, state_, limits_);
     if (state_.encrypted) encrypted_ = true;
-    if (res.consumed > side.buf.size()) {
-      side.skip = res.consumed - side.buf.size();
-      side.buf.clear();
-    } else {
-      side.buf.erase(0, res.consumed);
-    }
+    side.consume(res.consumed);
     if (res.state != ParseState::kParsed) return false;
-    std::uint64_t first = side.first_ns;
-    side.first_ns = ts_ns;
+    std::uint64_t first = side.frame_start(ts_ns);
     if (client) {
       on_client(std::move(p), first, ts_ns);
     } else {
@@ -271,7 +255,7 @@ class MysqlRecorder final : public CallRecorder {
   std::string conn_id_;
   protocols::Limits limits_;
   pm::State state_;
-  Side client_, server_side_;
+  FrameBuffer client_, server_side_;
   Phase phase_ = Phase::kGreeting;
   std::deque<Turn> turns_;
   pm::StitchState stitch_;

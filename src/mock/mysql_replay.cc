@@ -4,6 +4,7 @@
 // different recorded connections never collide.
 #include <random>
 
+#include "mock/common.h"
 #include "mock/mysql_wire.h"
 #include "mock/protocols.h"
 #include "mock/sql_text.h"
@@ -92,19 +93,11 @@ class MysqlResponder final : public Responder {
 
   Output feed(std::span<const std::byte> bytes) override {
     Output out;
-    std::uint64_t drop = std::min<std::uint64_t>(skip_, bytes.size());
-    skip_ -= drop;
-    buf_.append(protocols::as_chars(bytes.subspan(drop)));
-    while (!out.close && !buf_.empty()) {
+    if (!in_.add(bytes)) return out;
+    while (!out.close && !in_.empty()) {
       Packet p;
-      auto res = pm::parse_frame(protocols::MessageType::kRequest, protocols::as_bytes(buf_), p,
-                                 state_, limits_);
-      if (res.consumed > buf_.size()) {
-        skip_ = res.consumed - buf_.size();
-        buf_.clear();
-      } else {
-        buf_.erase(0, res.consumed);
-      }
+      auto res = pm::parse_frame(protocols::MessageType::kRequest, in_.view(), p, state_, limits_);
+      in_.consume(res.consumed);
       if (res.state != protocols::ParseState::kParsed) break;
       handle(p, out);
     }
@@ -229,8 +222,7 @@ class MysqlResponder final : public Responder {
   Context ctx_;
   protocols::Limits limits_;
   pm::State state_;
-  std::string buf_;
-  std::uint64_t skip_ = 0;
+  FrameBuffer in_;
   bool logged_in_ = false;
   std::map<std::uint32_t, std::string> statements_;  // our ids -> SQL
   std::uint32_t next_statement_ = 1;

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <deque>
 
+#include "mock/common.h"
 #include "mock/postgres_wire.h"
 #include "mock/protocols.h"
 #include "mock/sql_text.h"
@@ -58,13 +59,8 @@ class PostgresRecorder final : public CallRecorder {
   }
 
   void data(Direction dir, std::span<const std::byte> bytes, std::uint64_t ts_ns) override {
-    Side& side = dir == Direction::kClientToServer ? client_ : server_side_;
-    std::uint64_t drop = std::min<std::uint64_t>(side.skip, bytes.size());
-    side.skip -= drop;
-    bytes = bytes.subspan(drop);
-    if (bytes.empty()) return;
-    if (side.buf.empty()) side.first_ns = ts_ns;
-    side.buf.append(protocols::as_chars(bytes));
+    FrameBuffer& side = dir == Direction::kClientToServer ? client_ : server_side_;
+    if (!side.add(bytes, ts_ns)) return;
     drain(ts_ns);
   }
 
@@ -76,12 +72,6 @@ class PostgresRecorder final : public CallRecorder {
   protocols::Protocol protocol() const override { return protocols::Protocol::kPostgres; }
 
  private:
-  struct Side {
-    std::string buf;
-    std::uint64_t skip = 0;  // tail of a message cut at max_message, still to come
-    std::uint64_t first_ns = 0;
-  };
-
   void drain(std::uint64_t ts_ns) {
     for (bool progress = true; progress;) {
       progress = parse_one(client_, MessageType::kRequest, ts_ns);
@@ -89,25 +79,19 @@ class PostgresRecorder final : public CallRecorder {
     }
   }
 
-  bool parse_one(Side& side, MessageType type, std::uint64_t ts_ns) {
-    if (side.buf.empty()) return false;
+  bool parse_one(FrameBuffer& side, MessageType type, std::uint64_t ts_ns) {
+    if (side.empty()) return false;
     Message m;
-    auto res = pp::parse_frame(type, protocols::as_bytes(side.buf), m, state_, limits_);
+    auto res = pp::parse_frame(type, side.view(), m, state_, limits_);
     if (state_.encrypted) encrypted_ = true;
     if (res.state == ParseState::kInvalid) {
       invalid_++;
       resync(side, type);
-      return !side.buf.empty();
+      return !side.empty();
     }
-    if (res.consumed > side.buf.size()) {
-      side.skip = res.consumed - side.buf.size();
-      side.buf.clear();
-    } else {
-      side.buf.erase(0, res.consumed);
-    }
+    side.consume(res.consumed);
     if (res.state != ParseState::kParsed) return false;
-    std::uint64_t first = side.first_ns;
-    side.first_ns = ts_ns;
+    std::uint64_t first = side.frame_start(ts_ns);
     if (type == MessageType::kRequest) {
       on_client(std::move(m), first, ts_ns);
     } else {
@@ -117,10 +101,9 @@ class PostgresRecorder final : public CallRecorder {
   }
 
   // Bytes that are not PostgreSQL: skip to the next plausible message, and say so.
-  void resync(Side& side, MessageType type) {
-    std::size_t at = pp::find_frame_boundary(type, protocols::as_bytes(side.buf), state_);
-    side.buf.erase(0,
-                   at == protocols::kNoBoundary ? side.buf.size() : std::max<std::size_t>(at, 1));
+  void resync(FrameBuffer& side, MessageType type) {
+    std::size_t at = pp::find_frame_boundary(type, side.view(), state_);
+    side.consume(at == protocols::kNoBoundary ? side.bytes.size() : std::max<std::size_t>(at, 1));
     if (!turns_.empty()) turns_.front().gap = true;
   }
 
@@ -239,7 +222,7 @@ class PostgresRecorder final : public CallRecorder {
   std::string conn_id_;
   protocols::Limits limits_;
   pp::State state_;
-  Side client_, server_side_;
+  FrameBuffer client_, server_side_;
   std::deque<Turn> turns_;
   pg::Statements statements_;
   bool encrypted_ = false;

@@ -3,6 +3,7 @@
 // of the mock that fits it best.
 #include <random>
 
+#include "mock/common.h"
 #include "mock/postgres_wire.h"
 #include "mock/protocols.h"
 #include "mock/sql_text.h"
@@ -114,14 +115,11 @@ class PostgresResponder final : public Responder {
 
   Output feed(std::span<const std::byte> bytes) override {
     Output out;
-    std::uint64_t drop = std::min<std::uint64_t>(skip_, bytes.size());
-    skip_ -= drop;
-    buf_.append(protocols::as_chars(bytes.subspan(drop)));
-    while (!out.close && !buf_.empty()) {
+    if (!in_.add(bytes)) return out;
+    while (!out.close && !in_.empty()) {
       Message m;
       state_.encryption_reply_expected = false;  // we answer SSLRequest at once
-      auto res = pp::parse_frame(protocols::MessageType::kRequest, protocols::as_bytes(buf_), m,
-                                 state_, limits_);
+      auto res = pp::parse_frame(protocols::MessageType::kRequest, in_.view(), m, state_, limits_);
       if (res.state == protocols::ParseState::kInvalid) {
         out.bytes +=
             pg::wire(pg::error_response("08P01", "reel: invalid PostgreSQL message", "FATAL"));
@@ -129,12 +127,7 @@ class PostgresResponder final : public Responder {
         out.rejected = true;
         break;
       }
-      if (res.consumed > buf_.size()) {
-        skip_ = res.consumed - buf_.size();
-        buf_.clear();
-      } else {
-        buf_.erase(0, res.consumed);
-      }
+      in_.consume(res.consumed);
       if (res.state != protocols::ParseState::kParsed) break;
       handle(std::move(m), out);
     }
@@ -306,8 +299,7 @@ class PostgresResponder final : public Responder {
   Context ctx_;
   protocols::Limits limits_;
   pp::State state_;
-  std::string buf_;
-  std::uint64_t skip_ = 0;
+  FrameBuffer in_;
   std::vector<Message> turn_;
   pg::Statements statements_;
   std::map<const testset::Mock*, Recorded> cache_;

@@ -3,6 +3,7 @@
 set -euo pipefail
 REEL=${REEL:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/reel}
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$E2E_DIR/../../scripts/lib/nginx.sh"
 WORK=$(mktemp -d /tmp/reel-e2e.XXXXXX)
 chmod 755 "$WORK"  # servers that drop privileges (nginx workers) read files here
 STARTED_PIDS=()

@@ -5,33 +5,20 @@
 source "$(dirname "$0")/lib.sh"
 command -v nginx >/dev/null || fail "nginx is not installed (scripts/setup installs it)"
 
-mkdir -p "$WORK/www" "$WORK/nginx"
+mkdir -p "$WORK/www"
 echo "small file" > "$WORK/www/small.txt"
 head -c 2097152 /dev/urandom > "$WORK/www/big.bin"    # 2 MiB
 head -c 1500000 /dev/urandom > "$WORK/upload.bin"
 PORT=$(free_port)
-cat > "$WORK/nginx/nginx.conf" <<CONF
-worker_processes 2;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log;
-events { worker_connections 256; }
-http {
-  access_log off;
+nginx_conf "$WORK/nginx" 2 "
   sendfile off;
   keepalive_timeout 30;
-  client_body_temp_path $WORK/nginx/body;
-  proxy_temp_path $WORK/nginx/proxy;
-  fastcgi_temp_path $WORK/nginx/fastcgi;
-  uwsgi_temp_path $WORK/nginx/uwsgi;
-  scgi_temp_path $WORK/nginx/scgi;
   server {
     listen 127.0.0.1:$PORT;
     root $WORK/www;
     location /sf/ { alias $WORK/www/; sendfile on; }
-    location = /echo { client_max_body_size 10m; return 201 "got it\n"; }
-  }
-}
-CONF
+    location = /echo { client_max_body_size 10m; return 201 \"got it\\n\"; }
+  }"
 
 # The traffic every case sends: keep-alive (one curl, several URLs), HEAD, a 2 MiB body, a
 # 1.5 MB chunked upload, a 404, and three pipelined requests written in one send().

@@ -10,32 +10,19 @@ command -v openssl >/dev/null || fail "openssl is not installed"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=localhost" \
   -addext "subjectAltName=IP:127.0.0.1" -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
   2> "$WORK/openssl.log" || { cat "$WORK/openssl.log"; fail "openssl req"; }
-mkdir -p "$WORK/www" "$WORK/nginx"
+mkdir -p "$WORK/www"
 echo "small file" > "$WORK/www/small.txt"
 head -c 300000 /dev/urandom > "$WORK/www/big.bin"  # many TLS records, several SSL_read calls
 PORT=$(free_port)
-cat > "$WORK/nginx/nginx.conf" <<CONF
-worker_processes 2;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log;
-events { worker_connections 256; }
-http {
-  access_log off;
+nginx_conf "$WORK/nginx" 2 "
   keepalive_timeout 30;
-  client_body_temp_path $WORK/nginx/body;
-  proxy_temp_path $WORK/nginx/proxy;
-  fastcgi_temp_path $WORK/nginx/fastcgi;
-  uwsgi_temp_path $WORK/nginx/uwsgi;
-  scgi_temp_path $WORK/nginx/scgi;
   server {
     listen 127.0.0.1:$PORT ssl;
     ssl_certificate $WORK/cert.pem;
     ssl_certificate_key $WORK/key.pem;
     root $WORK/www;
-    location = /echo { client_max_body_size 10m; return 201 "got it\n"; }
-  }
-}
-CONF
+    location = /echo { client_max_body_size 10m; return 201 \"got it\\n\"; }
+  }"
 URL=https://127.0.0.1:$PORT
 
 curl_drive() {  # keep-alive GETs, a 404 and a POST body

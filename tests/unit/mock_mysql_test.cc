@@ -9,21 +9,14 @@
 #include "mock/protocols.h"
 #include "testset/codec.h"
 #include "testset/redact.h"
+#include "wire_builders.h"
 
 namespace reel::mock {
 namespace {
 
 using namespace std::literals;
 
-std::string le(std::uint64_t v, int n) {
-  std::string out;
-  for (int i = 0; i < n; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
-  return out;
-}
-std::string packet(std::uint8_t seq, std::string_view payload) {
-  return le(payload.size(), 3) + static_cast<char>(seq) + std::string(payload);
-}
-std::string lenenc(std::string_view s) { return static_cast<char>(s.size()) + std::string(s); }
+using namespace wire;
 std::string column(std::string_view name, std::uint8_t type) {
   return lenenc("def") + lenenc("shop") + lenenc("users") + lenenc("users") + lenenc(name) +
          lenenc(name) + "\x0c" + le(255, 2) + le(11, 4) + static_cast<char>(type) + le(0, 2) +

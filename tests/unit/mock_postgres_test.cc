@@ -8,24 +8,14 @@
 #include "mock/protocols.h"
 #include "testset/codec.h"
 #include "testset/redact.h"
+#include "wire_builders.h"
 
 namespace reel::mock {
 namespace {
 
 using namespace std::literals;
 
-std::string be32(std::uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
-          static_cast<char>(v)};
-}
-std::string be16(std::uint16_t v) { return {static_cast<char>(v >> 8), static_cast<char>(v)}; }
-std::string msg(char tag, std::string_view payload) {
-  return tag + be32(static_cast<std::uint32_t>(payload.size() + 4)) + std::string(payload);
-}
-std::string untyped(std::string_view payload) {
-  return be32(static_cast<std::uint32_t>(payload.size() + 4)) + std::string(payload);
-}
-std::string cstr(std::string_view s) { return std::string(s) + '\0'; }
+using namespace wire;
 
 std::string query(std::string_view sql) { return msg('Q', cstr(sql)); }
 std::string ready(char status = 'I') { return msg('Z', std::string(1, status)); }

@@ -4,6 +4,7 @@
 
 #include "protocol_harness.h"
 #include "protocols/dns/parse.h"
+#include "wire_builders.h"
 
 namespace reel::protocols {
 namespace {
@@ -11,10 +12,7 @@ namespace {
 using testing::Harness;
 using namespace std::literals;
 
-std::string be16(std::uint16_t v) { return {static_cast<char>(v >> 8), static_cast<char>(v)}; }
-std::string be32(std::uint32_t v) {
-  return be16(static_cast<std::uint16_t>(v >> 16)) + be16(v & 0xffff);
-}
+using namespace wire;
 std::string header(std::uint16_t id, std::uint16_t flags, std::uint16_t qd, std::uint16_t an,
                    std::uint16_t ns = 0, std::uint16_t ar = 0) {
   return be16(id) + be16(flags) + be16(qd) + be16(an) + be16(ns) + be16(ar);

@@ -4,6 +4,7 @@
 
 #include "protocol_harness.h"
 #include "protocols/mysql/parse.h"
+#include "wire_builders.h"
 
 namespace reel::protocols {
 namespace {
@@ -11,15 +12,7 @@ namespace {
 using testing::Harness;
 using namespace std::literals;
 
-std::string le(std::uint64_t v, int n) {
-  std::string out;
-  for (int i = 0; i < n; ++i) out += static_cast<char>(v >> (8 * i));
-  return out;
-}
-std::string packet(std::uint8_t seq, std::string_view payload) {
-  return le(payload.size(), 3) + static_cast<char>(seq) + std::string(payload);
-}
-std::string lenenc(std::string_view s) { return static_cast<char>(s.size()) + std::string(s); }
+using namespace wire;
 std::string column(std::string_view name, std::uint8_t type) {
   return lenenc("def") + lenenc("shop") + lenenc("users") + lenenc("users") + lenenc(name) +
          lenenc(name) + "\x0c\x3f\x00\x0b\x00\x00\x00"s + static_cast<char>(type) +

@@ -4,6 +4,7 @@
 
 #include "protocol_harness.h"
 #include "protocols/postgres/parse.h"
+#include "wire_builders.h"
 
 namespace reel::protocols {
 namespace {
@@ -11,17 +12,7 @@ namespace {
 using testing::Harness;
 using namespace std::literals;
 
-std::string be32(std::uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
-          static_cast<char>(v)};
-}
-std::string be16(std::uint16_t v) { return {static_cast<char>(v >> 8), static_cast<char>(v)}; }
-std::string msg(char tag, std::string_view payload) {
-  return tag + be32(static_cast<std::uint32_t>(payload.size() + 4)) + std::string(payload);
-}
-std::string untyped(std::string_view payload) {
-  return be32(static_cast<std::uint32_t>(payload.size() + 4)) + std::string(payload);
-}
+using namespace wire;
 
 // psql 15 against PostgreSQL 15, SCRAM authentication.
 const std::string kStartup = untyped(
