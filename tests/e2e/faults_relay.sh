@@ -72,7 +72,7 @@ echo "# where the resets happened: $(field open reset_why)"
 echo "# reel: $fd0 -> $fd1 descriptors, $rss0 -> $rss1 MB RSS"
 ((hang == 0 && wrong == 0)) || fail "$hang connections hung, $wrong got wrong bytes"
 ((ok + reset == N)) || fail "ok $ok + reset $reset != $N"
-# reel keeps min(256, limit/16) descriptors in reserve for its own files; the rest is room for
+# reel keeps limit/16 descriptors (at most 256) in reserve for its own files; the rest is room for
 # connections (fd0 was counted after the BPF programs loaded, so this is a floor).
 capacity=$(((HARD - fd0 - 256) / 2))
 want=$((N < capacity ? N : capacity))
