@@ -7,7 +7,9 @@
 # other benchmarks on the machine do not overlap. Reports the throughput ratio B/A, reel's CPU
 # (share of one core), exchanges lost (wrk's completed requests minus exchanges reel saw), the
 # kernel's dropped events (capture and TLS), untied SSL calls, and the load average.
-# Usage: bench/trace_tls.sh [ROUNDS=3] [SECONDS=8] [CONNECTIONS=32]
+# SERVER=go measures a Go net/http server (crypto/tls inside the executable, built here from
+# tests/e2e/fixtures/gotls/server.go) instead of nginx, wrk asking for /hello.
+# Usage: [SERVER=nginx|go] bench/trace_tls.sh [ROUNDS=3] [SECONDS=8] [CONNECTIONS=32]
 set -euo pipefail
 ROUNDS=${1:-3} SECS=${2:-8} CONNS=${3:-32}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,15 +24,25 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -su
   -addext "subjectAltName=IP:127.0.0.1" -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
 source "$ROOT/bench/lib.sh"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$WORK/www"
-head -c 512 /dev/urandom | base64 > "$WORK/www/index.html"
-start_nginx "$PORT" "  server {
+if [[ ${SERVER:-nginx} == go ]]; then
+  GOCACHE=${GOCACHE:-/tmp/reel-go-cache} GOFLAGS=-buildvcs=false \
+    go build -o "$WORK/goserver" "$ROOT/tests/e2e/fixtures/gotls/server.go"
+  "$WORK/goserver" "$WORK/cert.pem" "$WORK/key.pem" "$WORK/port" &
+  NGINX=$!  # the traced server, whichever it is
+  pids+=("$NGINX")
+  for _ in $(seq 200); do [[ -s $WORK/port ]] && break; sleep 0.05; done
+  URL=https://127.0.0.1:$(cat "$WORK/port")/hello
+else
+  mkdir -p "$WORK/www"
+  head -c 512 /dev/urandom | base64 > "$WORK/www/index.html"
+  start_nginx "$PORT" "  server {
     listen 127.0.0.1:$PORT ssl;
     ssl_certificate $WORK/cert.pem;
     ssl_certificate_key $WORK/key.pem;
     root $WORK/www;
   }"
-URL=https://127.0.0.1:$PORT/index.html
+  URL=https://127.0.0.1:$PORT/index.html
+fi
 
 measure() {
   declare -a A B CPU LOST
@@ -57,7 +69,7 @@ measure() {
   done
   ma=$(median "${A[@]}"); mb=$(median "${B[@]}")
   echo
-  echo "nginx TLS (1 worker) + wrk -t1 -c$CONNS https, ${SECS}s x $ROUNDS rounds each, alternating; format ${REEL_TRACE_FORMAT:-pretty}; load $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "${SERVER:-nginx} TLS + wrk -t1 -c$CONNS https, ${SECS}s x $ROUNDS rounds each, alternating; format ${REEL_TRACE_FORMAT:-pretty}; load $(cut -d' ' -f1-3 /proc/loadavg)"
   printf '%-34s %12s\n' "without reel (req/s, median)" "$ma"
   printf '%-34s %12s\n' "with reel trace (req/s, median)" "$mb"
   printf '%-34s %12.3f\n' "ratio with/without" "$(echo "$mb / $ma" | bc -l)"

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* reel TLS: the plaintext of SSL_read/SSL_write(_ex) in OpenSSL (and libraries that export the
- * same symbols: BoringSSL, LibreSSL), from uprobes, as data events of the capture's connection.
+ * same symbols: BoringSSL, LibreSSL), and of Go's crypto/tls (at the end of this file), from
+ * uprobes, as data events of the capture's connection.
  *
  * Entry probes remember the call per thread; return probes know how many bytes moved and copy
  * them from the caller's buffer. Each SSL* is tied to its socket fd by, in order: SSL_set_fd (or
@@ -309,3 +310,127 @@ int BPF_KPROBE(ssl_read_ex_enter, void *ssl, void *buf, size_t num, size_t *read
 
 SEC("uretprobe")
 int BPF_KRETPROBE(ssl_call_return, long ret) { return leave(ret); }
+
+/* --- Go's crypto/tls ------------------------------------------------------------------------
+ * (*tls.Conn).Read and Write, amd64, Go >= 1.17 (register ABI): arguments in RAX (the *Conn),
+ * RBX and RCX (the slice), the result n in RAX at return, the running goroutine in R14.
+ * Write sends all of its slice unless the connection fails, so its plaintext is taken at entry.
+ * Read copies the decrypted record into the caller's slice with one runtime.memmove (to RAX,
+ * from RBX, n in RCX): a probe on that call (an instruction the kernel emulates) sees the
+ * plaintext. The *Conn comes from Read's entry, keyed by goroutine (it may move to another
+ * thread while it waits inside the call). Where Read has no such call, probes on every RET read
+ * n from RAX instead: never a uretprobe, which rewrites a return address on a stack Go may move,
+ * but a RET is single-stepped, each costing a debug trap. */
+
+struct go_call_key {
+  u32 tgid;
+  u32 pad;
+  u64 g;
+};
+
+struct go_call {
+  u64 conn;
+  u64 buf;
+  u32 op;
+  u32 pad;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 65536);
+  __type(key, struct go_call_key);
+  __type(value, struct go_call);
+} go_calls SEC(".maps");
+
+/* The socket of a *tls.Conn over a *net.TCPConn (what net/http dials and accepts): its first
+ * field, the net.Conn interface, points to the TCPConn, whose first field is the *netFD; there
+ * poll.FD's Sysfd follows the 16-byte fdMutex. Layouts unchanged since Go 1.9. -1 when the walk
+ * fails; a wrong guess finds no socket of this process in `conns` and counts as untied. */
+static __always_inline int go_conn_fd(u64 conn) {
+  u64 tcp_conn = 0, net_fd = 0;
+  s64 sysfd = -1;
+  if (bpf_probe_read_user(&tcp_conn, sizeof(tcp_conn), (void *)(conn + 8)) || !tcp_conn) return -1;
+  if (bpf_probe_read_user(&net_fd, sizeof(net_fd), (void *)tcp_conn) || !net_fd) return -1;
+  if (bpf_probe_read_user(&sysfd, sizeof(sysfd), (void *)(net_fd + 16))) return -1;
+  return sysfd >= 0 && sysfd < (1 << 24) ? (int)sysfd : -1;
+}
+
+/* The capture's socket entry under `conn`, flagged TLS so its ciphertext is left alone. */
+static __always_inline struct conn_val *go_socket(u32 tgid, u64 conn, struct conn_key *key) {
+  int fd = go_conn_fd(conn);
+  if (fd < 0) return NULL;
+  key->tgid = tgid;
+  key->fd = (u32)fd;
+  struct conn_val *v = bpf_map_lookup_elem(&conns, key);
+  if (!v || v->kind != KIND_SOCKET) return NULL;
+  v->flags |= CONN_F_TLS;
+  return v;
+}
+
+/* `n` plaintext bytes at `buf` of the connection under `conn`, or counted untied. */
+static __always_inline void go_emit(u32 tgid, u64 conn, u8 dir, u64 buf, s64 n, u64 ts_ns) {
+  count(TLS_CNT_CALLS, 1);
+  struct conn_key key = {};
+  struct conn_val *v = go_socket(tgid, conn, &key);
+  if (!v) {
+    count(TLS_CNT_UNTIED, 1);
+    count(TLS_CNT_UNTIED_BYTES, n);
+    return;
+  }
+  count(TLS_CNT_BY_GO_CONN, 1);
+  emit_plaintext(&key, v, dir, (const void *)buf, n, ts_ns);
+}
+
+SEC("uprobe")
+int go_write_enter(struct pt_regs *ctx) {
+  if (!in_scope()) return 0;
+  s64 n = (s64)ctx->cx;
+  if (n > 0)
+    go_emit(bpf_get_current_pid_tgid() >> 32, ctx->ax, CAP_DIR_EGRESS, ctx->bx, n,
+            bpf_ktime_get_ns());
+  return 0;
+}
+
+SEC("uprobe")
+int go_read_enter(struct pt_regs *ctx) {
+  if (!in_scope()) return 0;
+  struct go_call_key k = {.tgid = bpf_get_current_pid_tgid() >> 32, .g = ctx->r14};
+  struct go_call c = {.conn = ctx->ax, .buf = ctx->bx, .op = TLS_OP_READ};
+  bpf_map_update_elem(&go_calls, &k, &c, BPF_ANY);
+  struct conn_key key = {};
+  go_socket(k.tgid, c.conn, &key); /* the handshake inside the first call is ciphertext too */
+  return 0;
+}
+
+/* (*tls.Conn).handshakeContext: servers shake hands before their first Read. */
+SEC("uprobe")
+int go_handshake_enter(struct pt_regs *ctx) {
+  if (!in_scope()) return 0;
+  struct conn_key key = {};
+  go_socket(bpf_get_current_pid_tgid() >> 32, ctx->ax, &key);
+  return 0;
+}
+
+SEC("uprobe")
+int go_read_copy(struct pt_regs *ctx) {
+  struct go_call_key k = {.tgid = bpf_get_current_pid_tgid() >> 32, .g = ctx->r14};
+  struct go_call *p = bpf_map_lookup_elem(&go_calls, &k);
+  if (!p) return 0;
+  u64 conn = p->conn;
+  bpf_map_delete_elem(&go_calls, &k);
+  s64 n = (s64)ctx->cx;
+  if (n > 0) go_emit(k.tgid, conn, CAP_DIR_INGRESS, ctx->bx, n, bpf_ktime_get_ns());
+  return 0;
+}
+
+SEC("uprobe")
+int go_read_return(struct pt_regs *ctx) {
+  struct go_call_key k = {.tgid = bpf_get_current_pid_tgid() >> 32, .g = ctx->r14};
+  struct go_call *p = bpf_map_lookup_elem(&go_calls, &k);
+  if (!p) return 0;
+  struct go_call call = *p;
+  bpf_map_delete_elem(&go_calls, &k);
+  s64 n = (s64)ctx->ax;
+  if (n > 0) go_emit(k.tgid, call.conn, CAP_DIR_INGRESS, call.buf, n, bpf_ktime_get_ns());
+  return 0;
+}

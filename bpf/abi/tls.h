@@ -1,4 +1,4 @@
-/* What bpf/tls.bpf.c (uprobes on OpenSSL's SSL_read/SSL_write) shares with user space. Its
+/* What bpf/tls.bpf.c (uprobes on OpenSSL's SSL_read/SSL_write, Go's crypto/tls) shares with user space. Its
  * plaintext travels as ordinary cap_data_event records (abi/capture.h) in the capture's ring
  * buffer, flagged CAP_F_TLS, with byte positions of their own: the decrypted stream. */
 #ifndef REEL_BPF_ABI_TLS_H
@@ -26,7 +26,8 @@ enum tls_counter {
   TLS_CNT_BY_LAST_FD = 7,  /* ... by the last fd the thread used (a guess) */
   TLS_CNT_UNTIED = 8,      /* calls whose socket could not be found: plaintext dropped */
   TLS_CNT_UNTIED_BYTES = 9,
-  TLS_CNT__COUNT = 10,
+  TLS_CNT_BY_GO_CONN = 10, /* Go crypto/tls calls tied by their *tls.Conn's net.Conn */
+  TLS_CNT__COUNT = 11,
 };
 
 #endif

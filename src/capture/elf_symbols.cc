@@ -55,7 +55,7 @@ std::optional<ElfImage> ElfImage::load(const std::string& path,
       if (std::find(wanted.begin(), wanted.end(), s) == wanted.end() || img.functions_.contains(s))
         continue;
       if (auto off = img.file_offset_of(sym.st_value))
-        img.functions_.emplace(std::string(s), ElfFunction{sym.st_value, *off});
+        img.functions_.emplace(std::string(s), ElfFunction{sym.st_value, *off, sym.st_size});
     }
   }
   return img;

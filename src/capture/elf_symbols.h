@@ -16,6 +16,7 @@ namespace reel::capture {
 struct ElfFunction {
   std::uint64_t vaddr = 0;
   std::uint64_t file_offset = 0;
+  std::uint64_t size = 0;  // bytes of code, as the symbol table gives it (0: unknown)
 };
 
 class ElfImage {

@@ -29,8 +29,14 @@ namespace {
 
 // The functions the probes read; the data calls go through an internal function when the
 // library's shape allows (see plan_probes).
+constexpr std::string_view kGoRead = "crypto/tls.(*Conn).Read";
+constexpr std::string_view kGoWrite = "crypto/tls.(*Conn).Write";
+constexpr std::string_view kGoHandshake = "crypto/tls.(*Conn).handshakeContext";
+constexpr std::string_view kGoMemmove = "runtime.memmove";
 const std::string_view kFunctions[] = {"SSL_write",  "SSL_read",    "SSL_write_ex", "SSL_read_ex",
-                                       "SSL_set_fd", "SSL_set_rfd", "SSL_set_wfd",  "SSL_free"};
+                                       "SSL_set_fd", "SSL_set_rfd", "SSL_set_wfd",  "SSL_free",
+                                       kGoRead,      kGoWrite,      kGoHandshake,   kGoMemmove};
+
 
 // The maps both groups use; the capture owns them.
 const char* const kSharedMaps[] = {"scope_cgroups", "scope_tgids", "conns", "stashes", "tls_calls", "events"};
@@ -42,6 +48,41 @@ struct Probe {
   bool single_step;  // the kernel cannot emulate the instruction there: slow
   std::string what;
 };
+
+// Go's crypto/tls in an executable built with Go >= 1.17 for amd64: entry probes on Write (its
+// plaintext), Read and the handshake, and for Read's plaintext a probe on its one call to
+// runtime.memmove, or else on each of its RETs (single-stepped; never a uretprobe: Go moves
+// stacks). Nothing when a function is missing or does not decode.
+void plan_go_probes(::tls* skel, const ElfImage& elf, std::vector<Probe>& out) {
+  auto& fns = elf.functions();
+  auto read = fns.find(kGoRead);
+  auto write = fns.find(kGoWrite);
+  if (read == fns.end() || write == fns.end()) return;
+  const ElfFunction& r = read->second;
+  if (r.size == 0 || r.size > (1u << 20)) return;
+  auto code = elf.bytes_at(r.file_offset, r.size);
+  auto rets = ret_offsets(code);
+  if (code.size() != r.size || rets.empty()) return;
+  auto at_entry = [&](bpf_program* prog, std::string_view name, std::uint64_t file_offset) {
+    auto entry = go_entry(elf.bytes_at(file_offset, 32));
+    out.push_back({prog, file_offset + entry.value_or(0), false, !entry, std::string(name)});
+  };
+  at_entry(skel->progs.go_read_enter, kGoRead, r.file_offset);
+  auto memmove = fns.find(kGoMemmove);
+  auto copies = memmove == fns.end() ? std::vector<std::uint32_t>{}
+                                     : call_sites(code, r.vaddr, memmove->second.vaddr);
+  if (copies.size() == 1) {
+    out.push_back({skel->progs.go_read_copy, r.file_offset + copies[0], false, false,
+                   fmt::format("{}'s copy at +{:#x}", kGoRead, copies[0])});
+  } else {
+    for (auto ret : rets)
+      out.push_back({skel->progs.go_read_return, r.file_offset + ret, false, true,
+                     fmt::format("{} RET at +{:#x}", kGoRead, ret)});
+  }
+  at_entry(skel->progs.go_write_enter, kGoWrite, write->second.file_offset);
+  if (auto it = fns.find(kGoHandshake); it != fns.end())
+    at_entry(skel->progs.go_handshake_enter, kGoHandshake, it->second.file_offset);
+}
 
 // Where each program goes in one binary. Prefers places whose instruction the kernel emulates
 // (see uprobe_placement.h): for the data calls, the internal function SSL_x and SSL_x_ex both
@@ -87,6 +128,7 @@ std::vector<Probe> plan_probes(::tls* skel, const ElfImage& elf) {
     if (!pos) pos = past_null_check(bytes);
     out.push_back({skel->progs.ssl_free, it->second.file_offset + pos.value_or(0), false, !pos, "SSL_free"});
   }
+  plan_go_probes(skel, elf, out);
   return out;
 }
 
@@ -135,7 +177,8 @@ bool TlsProbes::attach_file(const std::string& path, pid_t pid) {
   auto file = std::make_pair(st.st_dev, st.st_ino);
   if (!s_->plans.contains(file)) {
     auto elf = ElfImage::load(path, kFunctions);
-    bool ssl = elf && elf->functions().contains("SSL_read") && elf->functions().contains("SSL_write");
+    auto has = [&](std::string_view f) { return elf->functions().contains(f); };
+    bool ssl = elf && ((has("SSL_read") && has("SSL_write")) || (has(kGoRead) && has(kGoWrite)));
     s_->plans[file] = ssl ? plan_probes(s_->skel.get(), *elf) : std::vector<Probe>{};
   }
   const auto& plan = s_->plans[file];

@@ -1,6 +1,6 @@
-// The TLS program group: uprobes on OpenSSL's SSL_read/SSL_write(_ex), SSL_set_fd and SSL_free
-// (bpf/tls.bpf.c), attached once per library or executable that carries them and filtered to the
-// capture's scope in the kernel. Plaintext arrives in the capture's ring buffer as data events
+// The TLS program group: uprobes on OpenSSL's SSL_read/SSL_write(_ex), SSL_set_fd and SSL_free,
+// and on Go's crypto/tls (*Conn).Read/Write (bpf/tls.bpf.c), attached once per library or
+// executable that carries them and filtered to the capture's scope in the kernel. Plaintext arrives in the capture's ring buffer as data events
 // flagged CAP_F_TLS; this class only finds the binaries, attaches and counts.
 #pragma once
 

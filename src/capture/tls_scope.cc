@@ -76,10 +76,11 @@ void TlsScope::print_summary(std::FILE* out) const {
   auto n = [&](int k) { return static_cast<unsigned long long>(c.by_kind[k]); };
   std::fprintf(out,
                "tls: %llu SSL calls in %zu %s, tied to their socket by SSL_set_fd %llu, by "
-               "syscall %llu, by the thread's last fd %llu; untied %llu (%llu bytes not shown); "
-               "%llu plaintext events, %llu dropped (ring full)\n",
+               "syscall %llu, by the thread's last fd %llu, by Go's net.Conn %llu; untied %llu "
+               "(%llu bytes not shown); %llu plaintext events, %llu dropped (ring full)\n",
                n(TLS_CNT_CALLS), c.binaries, c.binaries == 1 ? "binary" : "binaries",
-               n(TLS_CNT_BY_SET_FD), n(TLS_CNT_BY_SYSCALL), n(TLS_CNT_BY_LAST_FD), n(TLS_CNT_UNTIED),
+               n(TLS_CNT_BY_SET_FD), n(TLS_CNT_BY_SYSCALL), n(TLS_CNT_BY_LAST_FD),
+               n(TLS_CNT_BY_GO_CONN), n(TLS_CNT_UNTIED),
                n(TLS_CNT_UNTIED_BYTES), n(TLS_CNT_EVENTS), n(TLS_CNT_LOST));
 }
 

@@ -1,8 +1,33 @@
 #include "capture/uprobe_placement.h"
 
+#include <capstone/capstone.h>
+
+#include <memory>
+
 namespace reel::capture {
 
 namespace {
+
+// Walks x86-64 instructions from the start of `code`; `visit(id, offset)` returns false to stop.
+// False when capstone cannot start or an instruction does not decode before the end.
+template <typename Visit>
+bool each_instruction(std::span<const std::uint8_t> code, Visit visit) {
+  csh handle;
+  if (cs_open(CS_ARCH_X86, CS_MODE_64, &handle) != CS_ERR_OK) return false;
+  std::unique_ptr<csh, void (*)(csh*)> closer(&handle, [](csh* h) { cs_close(h); });
+  std::unique_ptr<cs_insn, void (*)(cs_insn*)> insn(cs_malloc(handle),
+                                                     [](cs_insn* i) { cs_free(i, 1); });
+  if (!insn) return false;
+  const std::uint8_t* at = code.data();
+  std::size_t left = code.size();
+  std::uint64_t address = 0;
+  while (left > 0) {
+    std::uint64_t offset = address;
+    if (!cs_disasm_iter(handle, &at, &left, &address, insn.get())) return false;
+    if (!visit(insn->id, static_cast<std::uint32_t>(offset))) return true;
+  }
+  return true;
+}
 
 // push %r64 (50-57), push %r8-15 (41 50-57), nop (90): the instructions x86 uprobes emulate
 // among those that open functions.
@@ -34,6 +59,44 @@ std::optional<std::uint64_t> forwarded_callee(std::span<const std::uint8_t> code
                                                std::uint32_t(code[i + 7]) << 16 |
                                                std::uint32_t(code[i + 8]) << 24);
   return vaddr + i + 9 + static_cast<std::int64_t>(rel);
+}
+
+std::optional<std::uint32_t> go_entry(std::span<const std::uint8_t> code) {
+  std::optional<std::uint32_t> found;
+  int seen = 0;
+  each_instruction(code.first(std::min<std::size_t>(code.size(), 32)),
+                   [&](unsigned id, std::uint32_t offset) {
+                     if (id == X86_INS_JBE) found = offset;
+                     // Only the check's own instructions may come before the jbe.
+                     return !found && (id == X86_INS_CMP || id == X86_INS_LEA) && ++seen < 3;
+                   });
+  return found;
+}
+
+std::vector<std::uint32_t> call_sites(std::span<const std::uint8_t> code, std::uint64_t vaddr,
+                                      std::uint64_t callee) {
+  std::vector<std::uint32_t> out;
+  bool whole = each_instruction(code, [&](unsigned id, std::uint32_t offset) {
+    if (id != X86_INS_CALL || code[offset] != 0xe8 || offset + 5 > code.size()) return true;
+    auto rel = static_cast<std::int32_t>(std::uint32_t(code[offset + 1]) |
+                                         std::uint32_t(code[offset + 2]) << 8 |
+                                         std::uint32_t(code[offset + 3]) << 16 |
+                                         std::uint32_t(code[offset + 4]) << 24);
+    if (vaddr + offset + 5 + static_cast<std::int64_t>(rel) == callee) out.push_back(offset);
+    return true;
+  });
+  if (!whole) out.clear();
+  return out;
+}
+
+std::vector<std::uint32_t> ret_offsets(std::span<const std::uint8_t> code) {
+  std::vector<std::uint32_t> out;
+  bool whole = each_instruction(code, [&](unsigned id, std::uint32_t offset) {
+    if (id == X86_INS_RET) out.push_back(offset);
+    return true;
+  });
+  if (!whole) out.clear();
+  return out;
 }
 
 std::optional<std::uint32_t> past_null_check(std::span<const std::uint8_t> code) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <vector>
 
 namespace reel::capture {
 
@@ -23,5 +24,19 @@ std::optional<std::uint64_t> forwarded_callee(std::span<const std::uint8_t> code
 // For an entry-only probe that reads the first argument: past a leading `test %rdi,%rdi; je` (the
 // NULL check of SSL_free), at an emulated instruction. nullopt when the shape differs.
 std::optional<std::uint32_t> past_null_check(std::span<const std::uint8_t> code);
+
+// Go functions open with a stack check, `[lea -N(%rsp),%r12;] cmp 0x10(%r14),%rsp|%r12; jbe
+// morestack`. The offset of that jbe: a branch the kernel emulates, with the arguments (RAX, RBX,
+// RCX...) and the goroutine (R14) untouched. nullopt when the function opens otherwise.
+std::optional<std::uint32_t> go_entry(std::span<const std::uint8_t> code);
+
+// The offsets of the `call rel32` instructions in a function at `vaddr` whose target is `callee`.
+// Empty when the code does not decode.
+std::vector<std::uint32_t> call_sites(std::span<const std::uint8_t> code, std::uint64_t vaddr,
+                                      std::uint64_t callee);
+
+// The offsets of every RET instruction in a whole function's code (instruction by instruction,
+// so a C3 byte inside another instruction does not count). Empty when the code does not decode.
+std::vector<std::uint32_t> ret_offsets(std::span<const std::uint8_t> code);
 
 }  // namespace reel::capture

@@ -48,5 +48,45 @@ TEST(UprobePlacement, PastTheNullCheckOfSslFree) {
   EXPECT_FALSE(past_null_check(Bytes{0x48, 0x85, 0xf6, 0x74, 0x20, 0x55}));  // test %rsi
 }
 
+TEST(UprobePlacement, GoEntryIsTheStackCheckBranch) {
+  // crypto/tls.(*Conn).Read, Go 1.19: cmp 0x10(%r14),%rsp; jbe rel32; sub $0x68,%rsp
+  Bytes read{0x49, 0x3b, 0x66, 0x10, 0x0f, 0x86, 0xc2, 0x03, 0x00, 0x00, 0x48, 0x83, 0xec, 0x68};
+  EXPECT_EQ(go_entry(read), 4u);
+  // A big frame: lea -0x128(%rsp),%r12; cmp 0x10(%r14),%r12; jbe rel8
+  Bytes big{0x4c, 0x8d, 0xa4, 0x24, 0xd8, 0xfe, 0xff, 0xff, 0x4d, 0x3b, 0x66, 0x10, 0x76, 0x40};
+  EXPECT_EQ(go_entry(big), 12u);
+  // No stack check (a C function, or a Go leaf): refused.
+  EXPECT_FALSE(go_entry(Bytes{0x55, 0x48, 0x89, 0xe5, 0x76, 0x10}));
+  EXPECT_FALSE(go_entry(Bytes{0x49, 0x3b, 0x66}));  // cut short
+  EXPECT_FALSE(go_entry(Bytes{}));
+}
+
+TEST(UprobePlacement, CallSitesOfOneCallee) {
+  // At 0x1000: call 0x2000; nop; call 0x3000; call 0x2000
+  Bytes code{0xe8, 0xfb, 0x0f, 0x00, 0x00,  // 0x1000: call 0x2000 (0x1005 + 0xffb)
+             0x90,                          // 0x1005: nop
+             0xe8, 0xf5, 0x1f, 0x00, 0x00,  // 0x1006: call 0x3000 (0x100b + 0x1ff5)
+             0xe8, 0xf0, 0x0f, 0x00, 0x00}; // 0x100b: call 0x2000 (0x1010 + 0xff0)
+  EXPECT_EQ(call_sites(code, 0x1000, 0x2000), (std::vector<std::uint32_t>{0, 11}));
+  EXPECT_EQ(call_sites(code, 0x1000, 0x3000), (std::vector<std::uint32_t>{6}));
+  EXPECT_TRUE(call_sites(code, 0x1000, 0x4000).empty());
+}
+
+TEST(UprobePlacement, RetOffsetsAreWholeInstructionsOnly) {
+  Bytes code{
+      0xb8, 0xc3, 0xc3, 0xc3, 0xc3,  // 0: mov $0xc3c3c3c3,%eax (C3 bytes, no RET)
+      0x48, 0x85, 0xc0,              // 5: test %rax,%rax
+      0x74, 0x01,                    // 8: je +1
+      0xc3,                          // 10: ret
+      0x48, 0x83, 0xc4, 0x68,        // 11: add $0x68,%rsp
+      0x5d,                          // 15: pop %rbp
+      0xc3,                          // 16: ret
+      0xcc, 0xcc,                    // 17: int3 padding
+  };
+  EXPECT_EQ(ret_offsets(code), (std::vector<std::uint32_t>{10, 16}));
+  EXPECT_TRUE(ret_offsets(Bytes{0xb8, 0xc3}).empty());  // cut inside an instruction: nothing
+  EXPECT_TRUE(ret_offsets(Bytes{}).empty());
+}
+
 }  // namespace
 }  // namespace reel::capture

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# `reel trace` shows the HTTPS of Go programs as plaintext: Go's crypto/tls is part of the
+# executable (no libssl), so reel probes (*tls.Conn).Read and Write on every RET. A Go client
+# (net/http) against nginx with TLS, and a Go server started by reel driven by curl; each case
+# asserts the exact set of exchanges, marked tls, and that every TLS call found its socket.
+source "$(dirname "$0")/lib.sh"
+command -v go >/dev/null || fail "go is not installed (scripts/setup installs golang-go)"
+command -v nginx >/dev/null || fail "nginx is not installed (scripts/setup installs it)"
+
+# The Go programs, built here from the standard library only (the cache lasts between runs).
+export GOCACHE=${GOCACHE:-/tmp/reel-go-cache} GOFLAGS=-buildvcs=false HOME=${HOME:-/root}
+for prog in client server; do
+  go build -o "$WORK/go$prog" "$E2E_DIR/fixtures/gotls/$prog.go" 2> "$WORK/build.log" \
+    || { cat "$WORK/build.log"; fail "go build $prog.go"; }
+done
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=localhost" \
+  -addext "subjectAltName=IP:127.0.0.1" -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
+  2> "$WORK/openssl.log" || { cat "$WORK/openssl.log"; fail "openssl req"; }
+
+check() {  # FILE LABEL EXPECTED COMM ROLE LOG
+  local got
+  got=$(summarize_json "$1" method target status response.body.size tls)
+  if [[ $got != "$3" ]]; then
+    diff <(echo "$3") <(echo "$got") >&2 || true
+    cat "$6" >&2
+    fail "$2: exchanges differ (expected left, seen right)"
+  fi
+  got=$(summarize_json "$1" comm role | sort -u)
+  [[ $got == "$4 $5" ]] || fail "$2: exchanges from '$got', expected '$4 $5'"
+  grep -q '"gap":true' "$1" && fail "$2: an exchange was marked as having a gap"
+  grep -q "lost: 0 events" "$6" || { cat "$6"; fail "$2: events were lost"; }
+  grep -Eq "by Go's net.Conn [1-9][0-9]*; untied 0 " "$6" \
+    || { cat "$6"; fail "$2: Go TLS calls not tied to their socket"; }
+  return 0
+}
+
+# A: a Go client (HTTP/1.1 over one kept-alive connection) against nginx.
+mkdir -p "$WORK/www"
+echo "small file" > "$WORK/www/small.txt"
+head -c 300000 /dev/urandom > "$WORK/www/big.bin"
+PORT=$(free_port)
+nginx_conf "$WORK/nginx" 1 "
+  server {
+    listen 127.0.0.1:$PORT ssl;
+    ssl_certificate $WORK/cert.pem;
+    ssl_certificate_key $WORK/key.pem;
+    root $WORK/www;
+    location = /echo { client_max_body_size 10m; return 201 \"got it\\n\"; }
+  }"
+nginx -c "$WORK/nginx/nginx.conf" -g 'daemon off;' &
+STARTED_PIDS+=($!)
+wait_port "$PORT"
+"$REEL" trace --format json -o "$WORK/a.json" -- "$WORK/goclient" "$WORK/cert.pem" \
+  "https://127.0.0.1:$PORT" "go says hello" /small.txt /big.bin /missing > "$WORK/a.out" 2> "$WORK/a.log" \
+  || { cat "$WORK/a.log" "$WORK/a.out"; fail "reel trace goclient failed"; }
+grep -q "uprobes on $WORK/goclient" "$WORK/a.log" || { cat "$WORK/a.log"; fail "no probes in the Go executable"; }
+check "$WORK/a.json" "Go client" "GET /small.txt 200 11 True
+GET /big.bin 200 300000 True
+GET /missing 404 153 True
+POST /echo 201 7 True" goclient client "$WORK/a.log"
+[[ $(summarize_json "$WORK/a.json" request.body.text | tail -1) == "go says hello" ]] \
+  || { tail -1 "$WORK/a.json"; fail "Go client: the POST body is not the plaintext sent"; }
+pass "Go client (net/http, crypto/tls in the executable): 4 plaintext exchanges exact, 300 kB body whole"
+
+# B: a Go server started by reel, driven by curl.
+"$REEL" trace --format json -o "$WORK/b.json" -- "$WORK/goserver" "$WORK/cert.pem" "$WORK/key.pem" \
+  "$WORK/port" 2> "$WORK/b.log" &
+REEL_PID=$!
+STARTED_PIDS+=($REEL_PID)
+deadline=$((SECONDS + 20))
+until [[ -s $WORK/port ]]; do
+  ((SECONDS < deadline)) || { cat "$WORK/b.log"; fail "the Go server did not start"; }
+  sleep 0.05
+done
+URL=https://127.0.0.1:$(cat "$WORK/port")
+wait_port "$(cat "$WORK/port")"
+body=$(curl -sf --http1.1 --cacert "$WORK/cert.pem" "$URL/hello" "$URL/hello") || fail "curl GET /hello"
+[[ $body == $'hello from go\nhello from go' ]] || fail "the Go server answered '$body'"
+curl -s --http1.1 --cacert "$WORK/cert.pem" -o /dev/null "$URL/nope"
+curl -sf --http1.1 --cacert "$WORK/cert.pem" -o /dev/null --data-binary "ping over tls" "$URL/echo" \
+  || fail "curl POST /echo"
+sleep 0.3  # let the last responses reach the ring buffer before asking reel to stop
+kill -INT "$REEL_PID"
+wait "$REEL_PID" || true
+check "$WORK/b.json" "Go server" "GET /hello 200 14 True
+GET /hello 200 14 True
+GET /nope 404 19 True
+POST /echo 201 13 True" goserver server "$WORK/b.log"
+pass "Go server (net/http) started by reel: 4 plaintext exchanges exact, from the server side"
+
+echo "$CHECKS passed, 0 failed"
