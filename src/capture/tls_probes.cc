@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -71,7 +72,9 @@ void plan_go_probes(::tls* skel, const ElfImage& elf, std::vector<Probe>& out) {
   auto memmove = fns.find(kGoMemmove);
   auto copies = memmove == fns.end() ? std::vector<std::uint32_t>{}
                                      : call_sites(code, r.vaddr, memmove->second.vaddr);
-  if (copies.size() == 1) {
+  // REEL_GO_TLS_RET_PROBES=1 takes the fallback on purpose (tests/e2e/trace_go_tls.sh).
+  const char* force_ret = std::getenv("REEL_GO_TLS_RET_PROBES");
+  if (copies.size() == 1 && !(force_ret && std::string_view(force_ret) == "1")) {
     out.push_back({skel->progs.go_read_copy, r.file_offset + copies[0], false, false,
                    fmt::format("{}'s copy at +{:#x}", kGoRead, copies[0])});
   } else {

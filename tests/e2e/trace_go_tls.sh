@@ -63,6 +63,17 @@ POST /echo 201 7 True" goclient client "$WORK/a.log"
   || { tail -1 "$WORK/a.json"; fail "Go client: the POST body is not the plaintext sent"; }
 pass "Go client (net/http, crypto/tls in the executable): 4 plaintext exchanges exact, 300 kB body whole"
 
+# A2: the same with Read's plaintext taken at its RETs (the fallback for a Read without the one
+# runtime.memmove call): single-stepped probes, same exchanges.
+REEL_GO_TLS_RET_PROBES=1 "$REEL" trace --format json -o "$WORK/a2.json" -- "$WORK/goclient" \
+  "$WORK/cert.pem" "https://127.0.0.1:$PORT" "go says hello" /small.txt /big.bin /missing \
+  > "$WORK/a2.out" 2> "$WORK/a2.log" || { cat "$WORK/a2.log"; fail "reel trace goclient (RET probes) failed"; }
+grep -q "single-step" "$WORK/a2.log" || { cat "$WORK/a2.log"; fail "the RET probes were not used"; }
+grep -q "single-step" "$WORK/a.log" && { cat "$WORK/a.log"; fail "the default plan single-steps"; }
+check "$WORK/a2.json" "Go client, RET probes" "$(summarize_json "$WORK/a.json" method target status response.body.size tls)" \
+  goclient client "$WORK/a2.log"
+pass "Go client with Read probed at its RETs (fallback): the same 4 exchanges"
+
 # B: a Go server started by reel, driven by curl.
 "$REEL" trace --format json -o "$WORK/b.json" -- "$WORK/goserver" "$WORK/cert.pem" "$WORK/key.pem" \
   "$WORK/port" 2> "$WORK/b.log" &
