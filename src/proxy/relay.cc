@@ -38,7 +38,8 @@ void raise_descriptor_limit() {
 std::int64_t descriptor_budget() {
   rlimit rl{};
   if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return 0;
-  auto limit = static_cast<std::int64_t>(rl.rlim_cur);
+  auto limit = rl.rlim_cur == RLIM_INFINITY ? std::int64_t{1} << 30
+                                            : static_cast<std::int64_t>(rl.rlim_cur);
   std::int64_t open = 0;
   std::error_code ec;
   for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
