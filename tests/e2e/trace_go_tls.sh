@@ -100,4 +100,37 @@ GET /nope 404 19 True
 POST /echo 201 13 True" goserver server "$WORK/b.log"
 pass "Go server (net/http) started by reel: 4 plaintext exchanges exact, from the server side"
 
+# C: `reel record` turns the Go server's HTTPS traffic into test cases; `reel test` replays them
+# against a fresh start of the server, over TLS.
+GOPORT=$(free_port)
+"$REEL" record -p "$WORK/rec" -- "$WORK/goserver" "$WORK/cert.pem" "$WORK/key.pem" "$WORK/port2" "$GOPORT" \
+  > "$WORK/rec.out" 2> "$WORK/rec.err" &
+RPID=$!
+STARTED_PIDS+=($RPID)
+wait_port "$GOPORT"
+URL=https://127.0.0.1:$GOPORT
+curl -sf --http1.1 --cacert "$WORK/cert.pem" -o /dev/null "$URL/hello" || fail "curl GET /hello (record)"
+curl -sf --http1.1 --cacert "$WORK/cert.pem" -o /dev/null --data-binary "recorded over tls" "$URL/echo" \
+  || fail "curl POST /echo (record)"
+sleep 0.3
+kill -INT "$RPID"
+wait "$RPID" || { cat "$WORK/rec.err"; fail "reel record exited non-zero"; }
+grep -q "recorded .*test-set-0: 2 tests" "$WORK/rec.err" || { cat "$WORK/rec.err"; fail "expected 2 tests"; }
+grep -Eq "by Go's net.Conn [1-9][0-9]*; untied 0 " "$WORK/rec.err" || { cat "$WORK/rec.err"; fail "record: Go TLS calls untied"; }
+/usr/bin/python3 - "$WORK/rec/test-set-0" "$GOPORT" <<'PY' || fail "recorded test cases"
+import glob, os, sys, yaml
+root, port = sys.argv[1], sys.argv[2]
+specs = sorted((yaml.safe_load(open(f))["spec"] for f in glob.glob(os.path.join(root, "tests", "*.yaml"))),
+               key=lambda s: s["req"]["method"])
+got = [(s["req"]["method"], s["req"]["url"], s["req"]["body"], s["resp"]["status_code"], s["resp"]["body"])
+       for s in specs]
+want = [("GET", f"https://127.0.0.1:{port}/hello", "", 200, "hello from go\n"),
+        ("POST", f"https://127.0.0.1:{port}/echo", "recorded over tls", 201, "recorded over tls")]
+assert got == want, got
+PY
+"$REEL" test -p "$WORK/rec" -- "$WORK/goserver" "$WORK/cert.pem" "$WORK/key.pem" "$WORK/port3" "$GOPORT" \
+  > "$WORK/test.out" 2> "$WORK/test.err" || { cat "$WORK/test.out" "$WORK/test.err"; fail "reel test failed"; }
+grep -q "PASSED: 2 passed, 0 failed" "$WORK/test.err" || { cat "$WORK/test.out" "$WORK/test.err"; fail "replay: expected 2 passed"; }
+pass "Go HTTPS server: reel record wrote 2 https:// test cases with their plaintext; reel test replays both, passed"
+
 echo "$CHECKS passed, 0 failed"
