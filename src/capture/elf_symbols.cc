@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
+#include <string_view>
 
 #include "core/unique_fd.h"
 
@@ -17,6 +19,42 @@ namespace {
 struct ElfCloser {
   void operator()(Elf* e) const { elf_end(e); }
 };
+
+template <typename T>
+std::optional<T> read_at(std::span<const std::uint8_t> b, std::uint64_t at) {
+  if (at > b.size() || b.size() - at < sizeof(T)) return std::nullopt;
+  T v;
+  std::memcpy(&v, b.data() + at, sizeof v);
+  return v;
+}
+
+// The functions a Go executable (Go >= 1.18, 64-bit) lists in .gopclntab, which stays when the
+// symbol table is stripped (-ldflags=-s): header {magic, pad, minLC, ptrSize, nfunc, nfiles,
+// textStart, funcnameOffset, cuOffset, filetabOffset, pctabOffset, pclnOffset}; at pclnOffset,
+// nfunc+1 pairs {entryOff, funcOff} (uint32, from textStart); at pclnOffset+funcOff a _func
+// whose second field is the name's offset from funcnameOffset. Calls `found(name, vaddr, size)`.
+template <typename Found>
+void go_pclntab_functions(std::span<const std::uint8_t> tab, Found found) {
+  auto magic = read_at<std::uint32_t>(tab, 0);
+  if (!magic || (*magic != 0xfffffff0 && *magic != 0xfffffff1) || tab.size() < 8 || tab[7] != 8)
+    return;
+  auto word = [&](int i) { return read_at<std::uint64_t>(tab, 8 + 8 * static_cast<std::uint64_t>(i)); };
+  auto nfunc = word(0), text = word(2), names = word(3), pcln = word(7);
+  if (!nfunc || !text || !names || !pcln || *nfunc > (1u << 24)) return;
+  for (std::uint64_t i = 0; i < *nfunc; i++) {
+    auto entry = read_at<std::uint32_t>(tab, *pcln + 8 * i);
+    auto func = read_at<std::uint32_t>(tab, *pcln + 8 * i + 4);
+    auto next = read_at<std::uint32_t>(tab, *pcln + 8 * (i + 1));
+    if (!entry || !func || !next) return;
+    auto name_off = read_at<std::int32_t>(tab, *pcln + *func + 4);
+    if (!name_off || *name_off < 0) continue;
+    std::uint64_t at = *names + static_cast<std::uint64_t>(*name_off);
+    if (at >= tab.size()) continue;
+    const char* start = reinterpret_cast<const char*>(tab.data() + at);
+    std::string_view name(start, strnlen(start, tab.size() - at));
+    found(name, *text + *entry, *next > *entry ? *next - *entry : 0);
+  }
+}
 
 }  // namespace
 
@@ -30,11 +68,16 @@ std::optional<ElfImage> ElfImage::load(const std::string& path,
   ElfImage img;
   img.path_ = path;
   std::vector<std::pair<Elf_Scn*, GElf_Shdr>> tables;
+  Elf_Scn* pclntab = nullptr;
+  std::size_t shstrndx = 0;
+  bool names = elf_getshdrstrndx(elf.get(), &shstrndx) == 0;
   Elf_Scn* scn = nullptr;
   while ((scn = elf_nextscn(elf.get(), scn)) != nullptr) {
     GElf_Shdr sh;
     if (!gelf_getshdr(scn, &sh)) continue;
     if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM) tables.emplace_back(scn, sh);
+    const char* name = names ? elf_strptr(elf.get(), shstrndx, sh.sh_name) : nullptr;
+    if (name && std::string_view(name) == ".gopclntab") pclntab = scn;
     if (sh.sh_type == SHT_PROGBITS && (sh.sh_flags & SHF_EXECINSTR))
       img.exec_sections_.push_back({sh.sh_addr, sh.sh_size, sh.sh_offset});
   }
@@ -57,6 +100,17 @@ std::optional<ElfImage> ElfImage::load(const std::string& path,
       if (auto off = img.file_offset_of(sym.st_value))
         img.functions_.emplace(std::string(s), ElfFunction{sym.st_value, *off, sym.st_size});
     }
+  }
+  // A stripped Go executable still lists its functions for the runtime.
+  Elf_Data* pcln = pclntab && img.functions_.size() < wanted.size() ? elf_getdata(pclntab, nullptr) : nullptr;
+  if (pcln && pcln->d_buf) {
+    std::span<const std::uint8_t> tab(static_cast<const std::uint8_t*>(pcln->d_buf), pcln->d_size);
+    go_pclntab_functions(tab, [&](std::string_view name, std::uint64_t vaddr, std::uint64_t size) {
+      if (std::find(wanted.begin(), wanted.end(), name) == wanted.end() || img.functions_.contains(name))
+        return;
+      if (auto off = img.file_offset_of(vaddr))
+        img.functions_.emplace(std::string(name), ElfFunction{vaddr, *off, size});
+    });
   }
   return img;
 }

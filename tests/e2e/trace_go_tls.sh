@@ -13,6 +13,10 @@ for prog in client server; do
   go build -o "$WORK/go$prog" "$E2E_DIR/fixtures/gotls/$prog.go" 2> "$WORK/build.log" \
     || { cat "$WORK/build.log"; fail "go build $prog.go"; }
 done
+# Stripped, as release builds often are: no symbol table, functions found in .gopclntab.
+go build -ldflags="-s -w" -o "$WORK/goclient-stripped" "$E2E_DIR/fixtures/gotls/client.go" \
+  2> "$WORK/build.log" || { cat "$WORK/build.log"; fail "go build -ldflags=-s client.go"; }
+nm "$WORK/goclient-stripped" 2>&1 | grep -q "no symbols" || fail "the stripped client still has symbols"
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=localhost" \
   -addext "subjectAltName=IP:127.0.0.1" -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
@@ -73,6 +77,15 @@ grep -q "single-step" "$WORK/a.log" && { cat "$WORK/a.log"; fail "the default pl
 check "$WORK/a2.json" "Go client, RET probes" "$(summarize_json "$WORK/a.json" method target status response.body.size tls)" \
   goclient client "$WORK/a2.log"
 pass "Go client with Read probed at its RETs (fallback): the same 4 exchanges"
+
+# A3: the stripped client.
+"$REEL" trace --format json -o "$WORK/a3.json" -- "$WORK/goclient-stripped" "$WORK/cert.pem" \
+  "https://127.0.0.1:$PORT" "go says hello" /small.txt /big.bin /missing > "$WORK/a3.out" 2> "$WORK/a3.log" \
+  || { cat "$WORK/a3.log"; fail "reel trace goclient-stripped failed"; }
+grep -q "uprobes on $WORK/goclient-stripped" "$WORK/a3.log" || { cat "$WORK/a3.log"; fail "no probes in the stripped executable"; }
+check "$WORK/a3.json" "stripped Go client" "$(summarize_json "$WORK/a.json" method target status response.body.size tls)" \
+  goclient-stripp client "$WORK/a3.log"  # comm: 15 characters
+pass "stripped Go client (-ldflags='-s -w', functions from .gopclntab): the same 4 exchanges"
 
 # B: a Go server started by reel, driven by curl.
 "$REEL" trace --format json -o "$WORK/b.json" -- "$WORK/goserver" "$WORK/cert.pem" "$WORK/key.pem" \
