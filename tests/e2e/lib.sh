@@ -71,3 +71,42 @@ for line in open(path):
     print(" ".join(out))
 PY
 }
+
+# https_site PORT WORKERS [HTTP_DIRECTIVES]: an nginx config in $WORK/nginx for TLS on
+# 127.0.0.1:PORT, with a self-signed certificate for 127.0.0.1 ($WORK/cert.pem, $WORK/key.pem).
+# It serves $WORK/www: small.txt ("small file\n"), big.bin (300 kB: many TLS records, several
+# reads) and POST /echo (201 "got it\n"). Start it with nginx -c "$WORK/nginx/nginx.conf".
+https_site() {
+  local port=$1 workers=$2 directives=${3:-}
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=localhost" \
+    -addext "subjectAltName=IP:127.0.0.1" -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
+    2> "$WORK/openssl.log" || { cat "$WORK/openssl.log"; fail "openssl req"; }
+  mkdir -p "$WORK/www"
+  echo "small file" > "$WORK/www/small.txt"
+  head -c 300000 /dev/urandom > "$WORK/www/big.bin"
+  nginx_conf "$WORK/nginx" "$workers" "$directives
+  server {
+    listen 127.0.0.1:$port ssl;
+    ssl_certificate $WORK/cert.pem;
+    ssl_certificate_key $WORK/key.pem;
+    root $WORK/www;
+    location = /echo { client_max_body_size 10m; return 201 \"got it\\n\"; }
+  }"
+}
+
+# check_tls_exchanges FILE LABEL EXPECTED COMM ROLE [LOG]: the `reel trace --format json` FILE
+# holds exactly EXPECTED ("method target status response-body-size tls" per line), every
+# exchange from COMM in ROLE and none marked with a gap. LOG is shown when the set differs.
+check_tls_exchanges() {
+  local got
+  got=$(summarize_json "$1" method target status response.body.size tls)
+  if [[ $got != "$3" ]]; then
+    diff <(echo "$3") <(echo "$got") >&2 || true
+    [[ -n ${6:-} ]] && cat "$6" >&2
+    fail "$2: exchanges differ (expected left, seen right)"
+  fi
+  got=$(summarize_json "$1" comm role | sort -u)
+  [[ $got == "$4 $5" ]] || fail "$2: exchanges from '$got', expected '$4 $5'"
+  grep -q '"gap":true' "$1" && fail "$2: an exchange was marked as having a gap"
+  return 0
+}

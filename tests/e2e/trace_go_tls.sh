@@ -18,21 +18,11 @@ go build -ldflags="-s -w" -o "$WORK/goclient-stripped" "$E2E_DIR/fixtures/gotls/
   2> "$WORK/build.log" || { cat "$WORK/build.log"; fail "go build -ldflags=-s client.go"; }
 nm "$WORK/goclient-stripped" 2>&1 | grep -q "no symbols" || fail "the stripped client still has symbols"
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=localhost" \
-  -addext "subjectAltName=IP:127.0.0.1" -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
-  2> "$WORK/openssl.log" || { cat "$WORK/openssl.log"; fail "openssl req"; }
+PORT=$(free_port)
+https_site "$PORT" 1  # nginx for the Go client (A); the certificate serves the Go server too
 
 check() {  # FILE LABEL EXPECTED COMM ROLE LOG
-  local got
-  got=$(summarize_json "$1" method target status response.body.size tls)
-  if [[ $got != "$3" ]]; then
-    diff <(echo "$3") <(echo "$got") >&2 || true
-    cat "$6" >&2
-    fail "$2: exchanges differ (expected left, seen right)"
-  fi
-  got=$(summarize_json "$1" comm role | sort -u)
-  [[ $got == "$4 $5" ]] || fail "$2: exchanges from '$got', expected '$4 $5'"
-  grep -q '"gap":true' "$1" && fail "$2: an exchange was marked as having a gap"
+  check_tls_exchanges "$@"
   grep -q "lost: 0 events" "$6" || { cat "$6"; fail "$2: events were lost"; }
   grep -Eq "by Go's net.Conn [1-9][0-9]*; untied 0 " "$6" \
     || { cat "$6"; fail "$2: Go TLS calls not tied to their socket"; }
@@ -40,18 +30,6 @@ check() {  # FILE LABEL EXPECTED COMM ROLE LOG
 }
 
 # A: a Go client (HTTP/1.1 over one kept-alive connection) against nginx.
-mkdir -p "$WORK/www"
-echo "small file" > "$WORK/www/small.txt"
-head -c 300000 /dev/urandom > "$WORK/www/big.bin"
-PORT=$(free_port)
-nginx_conf "$WORK/nginx" 1 "
-  server {
-    listen 127.0.0.1:$PORT ssl;
-    ssl_certificate $WORK/cert.pem;
-    ssl_certificate_key $WORK/key.pem;
-    root $WORK/www;
-    location = /echo { client_max_body_size 10m; return 201 \"got it\\n\"; }
-  }"
 nginx -c "$WORK/nginx/nginx.conf" -g 'daemon off;' &
 STARTED_PIDS+=($!)
 wait_port "$PORT"

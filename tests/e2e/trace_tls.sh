@@ -7,22 +7,8 @@ source "$(dirname "$0")/lib.sh"
 command -v nginx >/dev/null || fail "nginx is not installed (scripts/setup installs it)"
 command -v openssl >/dev/null || fail "openssl is not installed"
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=localhost" \
-  -addext "subjectAltName=IP:127.0.0.1" -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
-  2> "$WORK/openssl.log" || { cat "$WORK/openssl.log"; fail "openssl req"; }
-mkdir -p "$WORK/www"
-echo "small file" > "$WORK/www/small.txt"
-head -c 300000 /dev/urandom > "$WORK/www/big.bin"  # many TLS records, several SSL_read calls
 PORT=$(free_port)
-nginx_conf "$WORK/nginx" 2 "
-  keepalive_timeout 30;
-  server {
-    listen 127.0.0.1:$PORT ssl;
-    ssl_certificate $WORK/cert.pem;
-    ssl_certificate_key $WORK/key.pem;
-    root $WORK/www;
-    location = /echo { client_max_body_size 10m; return 201 \"got it\\n\"; }
-  }"
+https_site "$PORT" 2 "  keepalive_timeout 30;"
 URL=https://127.0.0.1:$PORT
 
 curl_drive() {  # keep-alive GETs, a 404 and a POST body
@@ -35,19 +21,6 @@ GET /big.bin 200 300000 True
 GET /missing 404 153 True
 POST /echo 201 7 True"
 
-check() {  # FILE LABEL EXPECTED COMM ROLE
-  local got
-  got=$(summarize_json "$1" method target status response.body.size tls)
-  if [[ $got != "$3" ]]; then
-    diff <(echo "$3") <(echo "$got") >&2 || true
-    fail "$2: exchanges differ (expected left, seen right)"
-  fi
-  got=$(summarize_json "$1" comm role | sort -u)
-  [[ $got == "$4 $5" ]] || fail "$2: exchanges from '$got', expected '$4 $5'"
-  grep -q '"gap":true' "$1" && fail "$2: an exchange was marked as having a gap"
-  return 0
-}
-
 nginx -c "$WORK/nginx/nginx.conf" -g 'daemon off;' &
 NGINX=$!
 STARTED_PIDS+=($NGINX)
@@ -56,7 +29,7 @@ wait_port "$PORT"
 # A: curl (libcurl over libssl.so.3: no SSL_set_fd, the fd comes from the syscall inside SSL_write).
 "$REEL" trace --format json -o "$WORK/a.json" -- bash -c "$(declare -f curl_drive); URL=$URL WORK=$WORK curl_drive" \
   2> "$WORK/a.log" || { cat "$WORK/a.log"; fail "reel trace curl failed"; }
-check "$WORK/a.json" "curl" "$CURL_EXPECTED" curl client
+check_tls_exchanges "$WORK/a.json" "curl" "$CURL_EXPECTED" curl client
 grep -q "lost: 0 events" "$WORK/a.log" || { cat "$WORK/a.log"; fail "events were lost"; }
 grep -q "untied 0 " "$WORK/a.log" || { cat "$WORK/a.log"; fail "SSL calls left untied"; }
 pass "curl over HTTPS: 4 plaintext exchanges exact (keep-alive, 300 kB body, 404, POST)"
@@ -76,7 +49,7 @@ urllib.request.urlopen(req, context=ctx, timeout=5).read()
 PY
 "$REEL" trace --format json -o "$WORK/b.json" -- python3 "$WORK/client.py" "$URL" "$WORK/cert.pem" \
   2> "$WORK/b.log" || { cat "$WORK/b.log"; fail "reel trace python failed"; }
-check "$WORK/b.json" "python urllib" "GET /small.txt 200 11 True
+check_tls_exchanges "$WORK/b.json" "python urllib" "GET /small.txt 200 11 True
 GET /missing 404 153 True
 POST /echo 201 7 True" python3 client
 [[ $(summarize_json "$WORK/b.json" request.body.size | sed -n 3p) == 5000 ]] || fail "python: POST body size"
@@ -94,7 +67,7 @@ with requests.Session() as s:
 PY
 "$REEL" trace --format json -o "$WORK/b2.json" -- /usr/bin/python3 "$WORK/requests_client.py" "$URL" \
   "$WORK/cert.pem" 2> "$WORK/b2.log" || { cat "$WORK/b2.log"; fail "reel trace python requests failed"; }
-check "$WORK/b2.json" "python requests" "GET /small.txt 200 11 True
+check_tls_exchanges "$WORK/b2.json" "python requests" "GET /small.txt 200 11 True
 GET /missing 404 153 True
 POST /echo 201 7 True" python3 client
 [[ $(summarize_json "$WORK/b2.json" request.body.size | sed -n 3p) == 3000 ]] || fail "requests: POST body size"
@@ -133,7 +106,7 @@ ldd "$WORK/static_client" | grep -q libssl && fail "static_client links libssl d
 "$REEL" trace --format json -o "$WORK/e.json" -- "$WORK/static_client" "$PORT" /small.txt 2> "$WORK/e.log" \
   || { cat "$WORK/e.log"; fail "reel trace static_client failed"; }
 grep -q "uprobes on $WORK/static_client" "$WORK/e.log" || { cat "$WORK/e.log"; fail "no probes in the executable"; }
-check "$WORK/e.json" "static OpenSSL" "GET /small.txt 200 11 True" static_client client
+check_tls_exchanges "$WORK/e.json" "static OpenSSL" "GET /small.txt 200 11 True" static_client client
 pass "OpenSSL linked statically into the executable: plaintext exchange exact"
 
 # C: the server side, nginx traced via --pid (workers are children; SSL_set_fd ties the fd).
@@ -145,7 +118,7 @@ curl_drive
 sleep 0.3  # let the last responses reach the ring buffer before asking reel to stop
 kill -INT "$REEL_PID"
 wait "$REEL_PID" || fail "reel trace --pid exited non-zero"
-check "$WORK/c.json" "nginx via --pid" "$CURL_EXPECTED" nginx server
+check_tls_exchanges "$WORK/c.json" "nginx via --pid" "$CURL_EXPECTED" nginx server
 pass "running nginx via --pid: the same 4 exchanges from the server side, as plaintext"
 
 # D: nginx started by reel.
@@ -164,7 +137,7 @@ curl_drive
 sleep 0.3
 kill -INT "$REEL_PID"
 wait "$REEL_PID" || true
-check "$WORK/d.json" "nginx started by reel" "$CURL_EXPECTED" nginx server
+check_tls_exchanges "$WORK/d.json" "nginx started by reel" "$CURL_EXPECTED" nginx server
 grep -q "lost: 0 events" "$WORK/d.log" || { cat "$WORK/d.log"; fail "events were lost"; }
 pass "nginx started by reel: the same 4 exchanges, as plaintext"
 
