@@ -317,7 +317,7 @@ int BPF_KRETPROBE(ssl_call_return, long ret) { return leave(ret); }
  * Write sends all of its slice unless the connection fails, so its plaintext is taken at entry.
  * Read copies the decrypted record into the caller's slice with one runtime.memmove (to RAX,
  * from RBX, n in RCX): a probe on that call (an instruction the kernel emulates) sees the
- * plaintext. The *Conn comes from Read's entry, keyed by goroutine (it may move to another
+ * plaintext. The socket comes from Read's entry, keyed by goroutine (it may move to another
  * thread while it waits inside the call). Where Read has no such call, probes on every RET read
  * n from RAX instead: never a uretprobe, which rewrites a return address on a stack Go may move,
  * but a RET is single-stepped, each costing a debug trap. */
@@ -328,10 +328,10 @@ struct go_call_key {
   u64 g;
 };
 
+/* A Read in progress: the caller's buffer and the socket under its *Conn (-1: not found). */
 struct go_call {
-  u64 conn;
   u64 buf;
-  u32 op;
+  s32 fd;
   u32 pad;
 };
 
@@ -355,9 +355,9 @@ static __always_inline int go_conn_fd(u64 conn) {
   return sysfd >= 0 && sysfd < (1 << 24) ? (int)sysfd : -1;
 }
 
-/* The capture's socket entry under `conn`, flagged TLS so its ciphertext is left alone. */
-static __always_inline struct conn_val *go_socket(u32 tgid, u64 conn, struct conn_key *key) {
-  int fd = go_conn_fd(conn);
+/* The capture's entry for socket `fd` (from go_conn_fd), flagged TLS so its ciphertext is left
+ * alone. */
+static __always_inline struct conn_val *go_socket(u32 tgid, int fd, struct conn_key *key) {
   if (fd < 0) return NULL;
   key->tgid = tgid;
   key->fd = (u32)fd;
@@ -367,11 +367,11 @@ static __always_inline struct conn_val *go_socket(u32 tgid, u64 conn, struct con
   return v;
 }
 
-/* `n` plaintext bytes at `buf` of the connection under `conn`, or counted untied. */
-static __always_inline void go_emit(u32 tgid, u64 conn, u8 dir, u64 buf, s64 n, u64 ts_ns) {
+/* `n` plaintext bytes at `buf` of socket `fd`, or counted untied. */
+static __always_inline void go_emit(u32 tgid, int fd, u8 dir, u64 buf, s64 n, u64 ts_ns) {
   count(TLS_CNT_CALLS, 1);
   struct conn_key key = {};
-  struct conn_val *v = go_socket(tgid, conn, &key);
+  struct conn_val *v = go_socket(tgid, fd, &key);
   if (!v) {
     count(TLS_CNT_UNTIED, 1);
     count(TLS_CNT_UNTIED_BYTES, n);
@@ -386,7 +386,7 @@ int go_write_enter(struct pt_regs *ctx) {
   if (!in_scope()) return 0;
   s64 n = (s64)ctx->cx;
   if (n > 0)
-    go_emit(bpf_get_current_pid_tgid() >> 32, ctx->ax, CAP_DIR_EGRESS, ctx->bx, n,
+    go_emit(bpf_get_current_pid_tgid() >> 32, go_conn_fd(ctx->ax), CAP_DIR_EGRESS, ctx->bx, n,
             bpf_ktime_get_ns());
   return 0;
 }
@@ -395,10 +395,10 @@ SEC("uprobe")
 int go_read_enter(struct pt_regs *ctx) {
   if (!in_scope()) return 0;
   struct go_call_key k = {.tgid = bpf_get_current_pid_tgid() >> 32, .g = ctx->r14};
-  struct go_call c = {.conn = ctx->ax, .buf = ctx->bx, .op = TLS_OP_READ};
+  struct go_call c = {.buf = ctx->bx, .fd = go_conn_fd(ctx->ax)};
   bpf_map_update_elem(&go_calls, &k, &c, BPF_ANY);
   struct conn_key key = {};
-  go_socket(k.tgid, c.conn, &key); /* the handshake inside the first call is ciphertext too */
+  go_socket(k.tgid, c.fd, &key); /* the handshake inside the first call is ciphertext too */
   return 0;
 }
 
@@ -407,7 +407,7 @@ SEC("uprobe")
 int go_handshake_enter(struct pt_regs *ctx) {
   if (!in_scope()) return 0;
   struct conn_key key = {};
-  go_socket(bpf_get_current_pid_tgid() >> 32, ctx->ax, &key);
+  go_socket(bpf_get_current_pid_tgid() >> 32, go_conn_fd(ctx->ax), &key);
   return 0;
 }
 
@@ -416,10 +416,10 @@ int go_read_copy(struct pt_regs *ctx) {
   struct go_call_key k = {.tgid = bpf_get_current_pid_tgid() >> 32, .g = ctx->r14};
   struct go_call *p = bpf_map_lookup_elem(&go_calls, &k);
   if (!p) return 0;
-  u64 conn = p->conn;
+  int fd = p->fd;
   bpf_map_delete_elem(&go_calls, &k);
   s64 n = (s64)ctx->cx;
-  if (n > 0) go_emit(k.tgid, conn, CAP_DIR_INGRESS, ctx->bx, n, bpf_ktime_get_ns());
+  if (n > 0) go_emit(k.tgid, fd, CAP_DIR_INGRESS, ctx->bx, n, bpf_ktime_get_ns());
   return 0;
 }
 
@@ -431,6 +431,6 @@ int go_read_return(struct pt_regs *ctx) {
   struct go_call call = *p;
   bpf_map_delete_elem(&go_calls, &k);
   s64 n = (s64)ctx->ax;
-  if (n > 0) go_emit(k.tgid, call.conn, CAP_DIR_INGRESS, call.buf, n, bpf_ktime_get_ns());
+  if (n > 0) go_emit(k.tgid, call.fd, CAP_DIR_INGRESS, call.buf, n, bpf_ktime_get_ns());
   return 0;
 }

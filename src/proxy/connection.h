@@ -20,7 +20,6 @@ struct alignas(64) Counters {
   std::atomic<std::uint64_t> bytes_down{0};
   std::atomic<std::uint64_t> no_destination{0};
   std::atomic<std::uint64_t> loops_refused{0};
-  std::atomic<std::uint64_t> shed{0};
 };
 
 inline void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) {

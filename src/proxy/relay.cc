@@ -116,8 +116,8 @@ RelayStats Relay::stats() const {
     s.bytes_down += get(c.bytes_down);
     s.no_destination += get(c.no_destination);
     s.loops_refused += get(c.loops_refused);
-    s.shed += get(c.shed);
   }
+  if (shared_) s.shed = shared_->refused.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -192,7 +192,6 @@ void Worker::shed_one(int listener) {
 void Worker::refuse(int fd) {
   set_linger_zero(fd);
   ::close(fd);
-  bump(counters_.shed);
   std::uint64_t n = shared_.refused.fetch_add(1, std::memory_order_relaxed) + 1;
   std::uint64_t p = 1;
   while (p * 10 <= n) p *= 10;

@@ -23,7 +23,8 @@ struct WorkerShared {
   int workers = 1;
   std::int64_t connection_room = 0;  // the budget at start, in connections (for messages)
   mutable FdBudget budget;
-  mutable std::atomic<std::uint64_t> refused{0};  // every worker's, to number the log lines
+  // Connections reset for want of descriptors, by every worker (rare: one counter for all).
+  mutable std::atomic<std::uint64_t> refused{0};
 };
 
 class Worker {
