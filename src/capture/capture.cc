@@ -2,7 +2,10 @@
 
 #include <bpf/bpf.h>
 #include <netinet/in.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 #include <cstring>
 #include <optional>
@@ -11,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "capture.skel.h"
+#include "core/unique_fd.h"
 #include "kernel/bpf_owners.h"
 #include "kernel/libbpf_log.h"
 #include "kernel/mountinfo.h"
@@ -26,7 +30,6 @@ struct Capture::State {
   const std::function<void(const Event&)>* on_event = nullptr;
   int handled = 0;
   std::uint64_t malformed = 0;
-  std::string unmount_at_exit;  // tracefs, when reel mounted it: the machine is left as found
 
   ~State() {
     // Each tracepoint detach waits for an RCU grace period (~70 ms here); detaching them side by
@@ -35,11 +38,42 @@ struct Capture::State {
     for (auto& l : links) detachers.emplace_back([link = std::move(l)]() mutable { link.reset(); });
     for (auto& t : detachers) t.join();
     links.clear();
-    if (!unmount_at_exit.empty()) ::umount2(unmount_at_exit.c_str(), MNT_DETACH);
   }
 };
 
 namespace {
+
+// tracefs is needed only while tracepoints attach (the kernel resolves their ids through it).
+// reel processes side by side (a trace beside a record) take turns under this lock, and one
+// that had to mount tracefs unmounts it as soon as its programs are attached: none can pull it
+// from under another's attach, and the machine is left as found.
+class TracefsLease {
+ public:
+  static Result<TracefsLease> take() {
+    TracefsLease lease;
+    ::mkdir("/run/reel", 0755);
+    lease.lock_.reset(::open("/run/reel/tracefs.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!lease.lock_ || ::flock(lease.lock_.get(), LOCK_EX) != 0)
+      return fail_errno("cannot lock /run/reel/tracefs.lock");
+    lease.path_ = REEL_TRY(ensure_tracefs(&lease.mounted_));
+    if (lease.mounted_) spdlog::info("mounted tracefs at {} while attaching", lease.path_);
+    return lease;
+  }
+  TracefsLease(TracefsLease&& o) noexcept
+      : lock_(std::move(o.lock_)),
+        path_(std::move(o.path_)),
+        mounted_(std::exchange(o.mounted_, false)) {}
+  TracefsLease& operator=(TracefsLease&&) = delete;
+  ~TracefsLease() {
+    if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
+  }
+
+ private:
+  TracefsLease() = default;
+  UniqueFd lock_;
+  std::string path_;
+  bool mounted_ = false;
+};
 
 Endpoint endpoint_of(const abi::cap_addr& a) {
   IpAddr ip;
@@ -127,9 +161,6 @@ Capture::~Capture() = default;
 Result<std::unique_ptr<Capture>> Capture::start(const CaptureConfig& config) {
   if (config.cgroup_ids.empty() == config.tgids.empty())
     return fail_msg("internal: capture needs either cgroups or processes to scope to");
-  bool mounted_now = false;
-  std::string tracefs = REEL_TRY(ensure_tracefs(&mounted_now));
-  if (mounted_now) spdlog::info("mounted tracefs at {} (syscall tracepoints need it)", tracefs);
   route_libbpf_logs();
   CaptureSkel skel(capture__open());
   if (!skel) return fail_errno("cannot open the capture BPF programs");
@@ -146,7 +177,7 @@ Result<std::unique_ptr<Capture>> Capture::start(const CaptureConfig& config) {
 
   auto state = std::make_unique<State>();
   state->skel = std::move(skel);
-  if (mounted_now) state->unmount_at_exit = tracefs;
+  TracefsLease tracefs = REEL_TRY(TracefsLease::take());
   bpf_program* prog;
   bpf_object__for_each_program(prog, state->skel->obj) {
     BpfLink link(bpf_program__attach(prog));

@@ -1,6 +1,7 @@
-// Records a PostgreSQL client connection as Postgres mocks, one per client turn: the start-up
-// phase (through the first ReadyForQuery), each simple Query, and each extended-protocol batch
-// through its Sync (or Flush), with the server's answer.
+// Records a PostgreSQL client connection as Postgres mocks, one per request as
+// protocols/postgres/conversation.h cuts them: the start-up phase (through the first
+// ReadyForQuery), each simple Query, and each extended-protocol batch through its Sync (Flushes
+// inside it included, whether the client waited at them or not), with the server's answer.
 #include <atomic>
 #include <deque>
 
@@ -8,6 +9,7 @@
 #include "mock/postgres_wire.h"
 #include "mock/protocols.h"
 #include "mock/sql_text.h"
+#include "protocols/postgres/conversation.h"
 #include "protocols/postgres/decode.h"
 #include "protocols/postgres/parse.h"
 
@@ -32,14 +34,21 @@ struct Turn {
   std::uint64_t first_ns = 0, last_ns = 0;
   std::string sql;  // of the first client segment, fixed when the client ends its turn
   bool startup = false;
-  bool closed = false;    // the client ended its part (Query, Sync, Flush)
-  bool flush = false;     // ended by Flush: no ReadyForQuery will end the answer
+  bool closed = false;    // the client ended its part (Query, Sync, FunctionCall)
   bool copy_in = false;   // the server asked for COPY data
   bool answered = false;  // the server has said something
   bool truncated = false;
   bool gap = false;
 
   void add(bool client, Message m, std::uint64_t first, std::uint64_t last) {
+    // A request the client sent in parts (a Flush, the answer so far, then its Sync) is still
+    // one request and one answer; only COPY and start-up alternate for real.
+    bool pipelined = client && !startup && !copy_in && segments.size() == 2;
+    if (pipelined) {
+      segments.front().msgs.push_back(std::move(m));
+      last_ns = std::max(last_ns, last);
+      return;
+    }
     if (segments.empty() || segments.back().client != client) segments.push_back({client, {}});
     if (first_ns == 0 && client) first_ns = first;
     if (!client) answered = true;
@@ -125,16 +134,13 @@ class PostgresRecorder final : public CallRecorder {
       turns_.front().add(true, std::move(m), first, last);
       return;
     }
-    // A Flush batch the server has answered is over once the client speaks again.
-    if (!turns_.empty() && turns_.front().flush && turns_.front().answered) finish();
     if (tag == 'X') return;  // Terminate: nothing to mock
     if (turns_.empty() || turns_.back().closed) turns_.push_back(Turn{});
     Turn& t = turns_.back();
     pg::learn({m}, statements_);
     t.add(true, std::move(m), first, last);
-    if (pg::ends_turn(tag)) {
+    if (pp::closes_request(tag)) {
       t.closed = true;
-      t.flush = tag == 'H';
       t.sql = pg::segment_sql(t.segments.front().msgs, statements_);
     }
   }

@@ -1,12 +1,14 @@
 // Plays a PostgreSQL server from Postgres mocks: refuses TLS, trusts any login, and answers each
-// client turn (a Query, or an extended batch through Sync or Flush) with the recorded answer
-// of the mock that fits it best.
+// request (a Query, or an extended batch through Sync) with the recorded answer of the mock
+// that fits it best. At a Flush inside a batch it sends the part of that answer the server owed
+// by then (protocols/postgres/conversation.h), the rest at the Sync.
 #include <random>
 
 #include "mock/common.h"
 #include "mock/postgres_wire.h"
 #include "mock/protocols.h"
 #include "mock/sql_text.h"
+#include "protocols/postgres/conversation.h"
 #include "protocols/postgres/decode.h"
 #include "protocols/postgres/parse.h"
 #include "testset/yaml_value.h"
@@ -25,7 +27,11 @@ struct Recorded {
   bool startup = false;
   std::vector<std::vector<Message>> requests;  // client segments
   std::vector<std::string> responses;          // server segments, wire bytes
-  std::vector<std::string> canon;              // first segment up to its end, canonical
+  // One request and one answer (no COPY): the answer's messages, and how many of them the
+  // first k client messages are owed (owed[k]), to answer a Flush with the right part.
+  std::vector<Message> answer;
+  std::vector<std::size_t> owed;
+  std::vector<std::string> canon;              // first segment, canonical
   std::string tags;
   std::string sql;  // normalized
 };
@@ -57,7 +63,6 @@ Shape shape_of(const std::vector<Message>& msgs, const std::string& sql) {
   for (const auto& m : msgs) {
     s.canon.push_back(pg::canonical(m));
     s.tags.push_back(m.tag == pp::kUntyped ? '0' : m.tag);
-    if (pg::ends_turn(m.tag)) break;
   }
   s.sql = normalize_sql(sql, SqlDialect::kPostgres);
   return s;
@@ -92,6 +97,13 @@ Recorded read_mock(const testset::Mock& mock) {
   std::string sql;
   if (const Value* q = spec->requests.front().find("query"); q && q->is_mapping()) {
     if (const std::string* s = text_at(*q, "string")) sql = *s;
+  }
+  if (r.requests.size() == 1 && r.responses.size() == 1) {
+    if (!pg::split(r.responses.front(), false, r.answer)) return r;
+    std::string client, server;
+    for (const auto& m : r.requests.front()) client.push_back(m.tag);
+    for (const auto& m : r.answer) server.push_back(m.tag);
+    r.owed = pp::answer_owed(client, server);
   }
   Shape s = shape_of(r.requests.front(), sql);
   r.canon = std::move(s.canon);
@@ -152,7 +164,8 @@ class PostgresResponder final : public Responder {
     }
     char tag = m.tag;
     turn_.push_back(std::move(m));
-    if (pg::ends_turn(tag)) answer(out);
+    if (tag == 'H') answer(out, false);
+    if (pp::closes_request(tag)) answer(out, true);
   }
 
   void handle_untyped(const Message& m, Output& out) {
@@ -172,44 +185,73 @@ class PostgresResponder final : public Responder {
     return it->second;
   }
 
-  Fit fit(const testset::Mock& mock, const Shape& live) {
-    const Recorded& r = recorded(mock);
-    if (!r.usable || r.startup) return Fit::kNone;
-    if (r.canon == live.canon) return Fit::kExact;
-    if (r.tags == live.tags && !live.sql.empty() && r.sql == live.sql) return Fit::kStructural;
+  // How a recorded request fits the live one so far: all of it once the live one is complete
+  // (Sync, Query), or its beginning at a Flush.
+  static Fit fit(const Recorded& r, const Shape& live, bool complete) {
+    std::size_t k = live.canon.size();
+    if (!r.usable || r.startup || r.canon.size() < k) return Fit::kNone;
+    if (complete && r.canon.size() != k) return Fit::kNone;
+    if (!complete && r.owed.empty()) return Fit::kNone;  // COPY: answered at its end only
+    if (std::equal(live.canon.begin(), live.canon.end(), r.canon.begin())) return Fit::kExact;
+    if (r.tags.compare(0, k, live.tags) == 0 && !live.sql.empty() && r.sql == live.sql) {
+      return Fit::kStructural;
+    }
     return Fit::kNone;
   }
 
-  void answer(Output& out) {
-    std::vector<Message> turn = std::exchange(turn_, {});
-    std::string sql = pg::segment_sql(turn, statements_);
-    pg::learn(turn, statements_);
-    Shape live = shape_of(turn, sql);
-    std::optional<MockPool::Pick> pick;
-    if (ctx_.pool) {
-      pick = ctx_.pool->pick(testset::MockKind::kPostgres, ctx_.server,
-                             [&](const testset::Mock& m) { return fit(m, live); });
+  // The client reached a Flush (`complete` false) or the end of its request: send what the
+  // server owed by now, from the mock picked for this request (picked again if the request
+  // went another way than that mock's).
+  void answer(Output& out, bool complete) {
+    std::string sql = pg::segment_sql(turn_, statements_);
+    Shape live = shape_of(turn_, sql);
+    if (!failed_ && !(open_ && fit(*open_, live, complete) != Fit::kNone)) open_ = pick(live, complete);
+    if (failed_ || !open_) {
+      miss(out, live, sql, complete);
+    } else if (open_->owed.empty()) {
+      out.bytes += open_->responses.front();  // COPY: the rest follows the client's data
+      tx_ = tx_status(open_->responses.front(), tx_);
+      if (open_->requests.size() > 1 && open_->responses.size() > 1) copy_ = open_;
+    } else {
+      std::size_t k = std::min(turn_.size(), open_->owed.size() - 1);
+      std::size_t from = open_->owed[std::min(answered_, k)], to = open_->owed[k];
+      std::string bytes;
+      for (std::size_t i = from; i < to; ++i) bytes += pg::wire(open_->answer[i]);
+      tx_ = tx_status(bytes, tx_);
+      out.bytes += bytes;
     }
-    if (pick && pick->mock && pick->fit != Fit::kNone) {
-      const Recorded& r = recorded(*pick->mock);
-      out.bytes += r.responses.front();
-      tx_ = tx_status(r.responses.front(), tx_);
-      if (r.requests.size() > 1 && r.responses.size() > 1) copy_ = &r;
-      return;
+    answered_ = turn_.size();
+    if (!complete) return;
+    pg::learn(turn_, statements_);
+    turn_.clear();
+    open_ = nullptr;
+    answered_ = 0;
+    failed_ = false;
+  }
+
+  const Recorded* pick(const Shape& live, bool complete) {
+    if (!ctx_.pool) return nullptr;
+    auto chosen = ctx_.pool->pick(testset::MockKind::kPostgres, ctx_.server,
+                                  [&](const testset::Mock& m) { return fit(recorded(m), live, complete); });
+    return chosen && chosen->mock && chosen->fit != Fit::kNone ? &recorded(*chosen->mock) : nullptr;
+  }
+
+  // Nothing recorded fits: the protocol's error once, then (as a server would after an error)
+  // nothing until the Sync, which gets ReadyForQuery. A Sync with nothing before it that is
+  // still owed an answer (after an error, or a Flush answered in full) needs no mock.
+  void miss(Output& out, const Shape& live, const std::string& sql, bool complete) {
+    bool only_sync_owed = complete && turn_.back().tag == 'S' && answered_ + 1 == turn_.size();
+    if (!failed_ && !only_sync_owed) {
+      std::string what = sql.empty() ? "[" + live.tags + "]" : one_line(sql);
+      out.bytes += pg::wire(pg::error_response("XX000", "reel: no recorded answer for: " + what));
+      if (tx_ != 'I') tx_ = 'E';
+      failed_ = true;
+      if (ctx_.pool) {
+        ctx_.pool->record_unmatched(Unmatched{ctx_.pool->current_test(),
+                                              testset::MockKind::kPostgres, ctx_.server, what, ""});
+      }
     }
-    char last = turn.back().tag;
-    if (live.tags == "S") {  // a lone Sync, as after an error: nothing to look up
-      out.bytes += pg::wire(pg::ready_for_query(tx_));
-      return;
-    }
-    std::string what = sql.empty() ? "[" + live.tags + "]" : one_line(sql);
-    out.bytes += pg::wire(pg::error_response("XX000", "reel: no recorded answer for: " + what));
-    if (tx_ != 'I') tx_ = 'E';
-    if (last != 'H') out.bytes += pg::wire(pg::ready_for_query(tx_));
-    if (ctx_.pool) {
-      ctx_.pool->record_unmatched(Unmatched{ctx_.pool->current_test(), testset::MockKind::kPostgres,
-                                            ctx_.server, what, ""});
-    }
+    if (complete) out.bytes += pg::wire(pg::ready_for_query(tx_));
   }
 
   // COPY FROM STDIN: the client's data is done; the rest of the recorded answer follows.
@@ -300,7 +342,10 @@ class PostgresResponder final : public Responder {
   protocols::Limits limits_;
   pp::State state_;
   FrameBuffer in_;
-  std::vector<Message> turn_;
+  std::vector<Message> turn_;        // the request so far
+  const Recorded* open_ = nullptr;  // the mock answering it
+  std::size_t answered_ = 0;        // client messages of turn_ answered so far
+  bool failed_ = false;             // an error was sent: nothing more until the Sync
   pg::Statements statements_;
   std::map<const testset::Mock*, Recorded> cache_;
   const Recorded* copy_ = nullptr;

@@ -1,8 +1,8 @@
 // PostgreSQL messages as the mock recorder stores them and the responder reads them back.
 //
-// A mock holds one client "turn": its client messages and the server's answer, grouped in
-// segments that alternate (client, server, client, server...). Most turns have one of each;
-// the start-up phase and COPY FROM STDIN have more. Each segment is one packet Value in
+// A mock holds one request as protocols/postgres/conversation.h cuts them: its client messages
+// and the server's answer, grouped in segments that alternate (client, server, client,
+// server...). Most requests have one of each; the start-up phase and COPY FROM STDIN have more. Each segment is one packet Value in
 // Keploy's Postgres v1 shape: {header: [tags], identifier, length, payload: base64, ...}.
 #pragma once
 
@@ -28,9 +28,6 @@ std::string wire(const std::vector<Message>& msgs);
 // Splits one segment's bytes; untyped start-up messages are recognised first in a client
 // segment. False when the bytes are not whole, well-formed messages.
 bool split(std::string_view bytes, bool from_client, std::vector<Message>& out);
-
-// Ends a client turn: a simple Query, Sync, or Flush.
-inline bool ends_turn(char tag) { return tag == 'Q' || tag == 'S' || tag == 'H'; }
 
 void learn(const std::vector<Message>& client, Statements& statements);
 // The SQL a client segment runs ("; "-joined): Query text, Parse queries, or the statements

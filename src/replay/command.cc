@@ -190,6 +190,7 @@ SetResult run_set(const std::string& dir, const std::string& name, const TestCom
     result.error = r.error().message;
     (*env)->stop_app(milliseconds(1000));
     result.unmatched_outside = pool.take_unmatched();
+    result.mocks = pool.stats();  // the counts beside the calls just listed
     return result;
   }
   result.unmatched_outside = pool.take_unmatched();  // start-up calls

@@ -7,78 +7,13 @@
 # stdout and exit code must equal the recorded run's. A query nobody recorded gets the
 # protocol's own error and is listed as unmatched, and no password reaches the recording.
 source "$(dirname "$0")/lib.sh"
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-[[ -x $PGBIN/postgres ]] || fail "PostgreSQL is not installed (scripts/setup installs it)"
-command -v redis-server >/dev/null || fail "redis-server is not installed (scripts/setup installs it)"
-command -v mariadbd >/dev/null || fail "mariadbd is not installed (scripts/setup installs mariadb-server)"
-command -v mariadb >/dev/null || fail "mariadb is not installed (scripts/setup installs mariadb-client)"
+source "$E2E_DIR/servers.sh"
 
 PG_PASSWORD=pg-Secret-7Qx2 PG_CLEAR_PASSWORD=pg-Clear-3Vb6 REDIS_PASSWORD=redis-Secret-K9z4 MY_PASSWORD=my-Secret-P4w8
 
-# stop_server PID PORT NAME: ends a server this test started, waits for it, checks the port refuses.
-stop_server() {
-  local pid=$1 port=$2 name=$3 rest=() p
-  kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  for p in "${STARTED_PIDS[@]}"; do [[ $p == "$pid" ]] || rest+=("$p"); done
-  STARTED_PIDS=("${rest[@]}")
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then fail "$name still accepts on $port"; fi
-}
-
-# record_and_mock NAME EXPECTED_EXIT CMD...: records CMD into $WORK/rec-NAME, replays it with
-# `reel mock`; stdout and exit code must match. Leaves $WORK/NAME.{rec,mock}.{out,err}.
-record_and_mock() {
-  local name=$1 want_code=$2 code
-  shift 2
-  set +e
-  "$REEL" record -p "$WORK/rec-$name" "${RECORD_ARGS[@]}" -- "$@" > "$WORK/$name.rec.out" 2> "$WORK/$name.rec.err"
-  code=$?
-  set -e
-  [[ $code -eq $want_code ]] || { cat "$WORK/$name.rec.err"; fail "$name: recording exited $code, want $want_code"; }
-  grep -q "0 calls without an answer" "$WORK/$name.rec.err" || { cat "$WORK/$name.rec.err"; fail "$name: unanswered calls"; }
-  "${STOP_BEFORE_MOCK[@]}"
-  set +e
-  timeout 60 "$REEL" mock -p "$WORK/rec-$name" -- "$@" > "$WORK/$name.mock.out" 2> "$WORK/$name.mock.err"
-  code=$?
-  set -e
-  [[ $code -eq $want_code ]] || { cat "$WORK/$name.mock.err"; fail "$name: reel mock exited $code, want $want_code"; }
-  grep -q " 0 unmatched" "$WORK/$name.mock.err" || { cat "$WORK/$name.mock.err"; fail "$name: unmatched calls in replay"; }
-}
-
-same_stdout() {
-  cmp -s "$WORK/$1.rec.out" "$WORK/$1.mock.out" \
-    || { diff "$WORK/$1.rec.out" "$WORK/$1.mock.out"; fail "$1: replayed stdout differs"; }
-}
-
-# expect_unmatched NAME WHAT: reel mock listed WHAT as an unmatched call of NAME's replay.
-expect_unmatched() {
-  grep -qF "no recorded answer: $2" "$WORK/$1.mock.err" || { cat "$WORK/$1.mock.err"; fail "$1: '$2' not listed as unmatched"; }
-}
-
-no_secret() {
-  if grep -rqF -e "$2" "$WORK/rec-$1"*; then grep -rnF -e "$2" "$WORK/rec-$1"* | head; fail "$1: the password reached disk"; fi
-}
-
 # ---------------------------------------------------------------------------------------------
 # PostgreSQL: its own data directory, password auth (scram-sha-256) on 127.0.0.1 only.
-PGPORT=$(free_port)
-install -d -o postgres "$WORK/pg"
-echo "$PG_PASSWORD" > "$WORK/pg/pw" && chown postgres "$WORK/pg/pw"
-setpriv --reuid=postgres --regid=postgres --init-groups -- "$PGBIN/initdb" -D "$WORK/pg/data" \
-  -U postgres -A scram-sha-256 --pwfile="$WORK/pg/pw" > "$WORK/initdb.log" 2>&1 \
-  || { cat "$WORK/initdb.log"; fail "initdb failed"; }
-rm "$WORK/pg/pw"
-setpriv --reuid=postgres --regid=postgres --init-groups -- "$PGBIN/postgres" -D "$WORK/pg/data" \
-  -k "$WORK/pg" -p "$PGPORT" -c listen_addresses=127.0.0.1 -c fsync=off > "$WORK/pg.log" 2>&1 &
-PG_PID=$!
-STARTED_PIDS+=($PG_PID)
-export PGPASSWORD=$PG_PASSWORD
-deadline=$((SECONDS + 20))
-until psql -h 127.0.0.1 -p "$PGPORT" -U postgres -X -Atc 'select 1' >/dev/null 2>&1; do
-  ((SECONDS < deadline)) || { cat "$WORK/pg.log"; fail "PostgreSQL did not start"; }
-  sleep 0.1
-done
-grep -Eq '^host +all +all +127\.0\.0\.1/32 +scram-sha-256' "$WORK/pg/data/pg_hba.conf" || fail "pg_hba: no scram-sha-256"
+start_postgres "$PG_PASSWORD"
 # A second user whose password crosses the wire in clear text (auth method "password").
 psql -h 127.0.0.1 -p "$PGPORT" -U postgres -X -q -c "CREATE ROLE clerk LOGIN PASSWORD '$PG_CLEAR_PASSWORD'" \
   || fail "creating role clerk"
@@ -169,12 +104,7 @@ pass "PostgreSQL: no password in the recordings, not even the one sent in clear 
 
 # ---------------------------------------------------------------------------------------------
 # Redis with requirepass: one redis-cli per command (each AUTHs first), then a --pipe.
-RPORT=$(free_port)
-setpriv --reuid=redis --regid=redis --init-groups -- redis-server --port "$RPORT" --bind 127.0.0.1 \
-  --dir "$WORK" --save '' --appendonly no --daemonize no --requirepass "$REDIS_PASSWORD" > "$WORK/redis.log" 2>&1 &
-REDIS_PID=$!
-STARTED_PIDS+=($REDIS_PID)
-wait_port "$RPORT"
+start_redis "$REDIS_PASSWORD"
 cat > "$WORK/redis-cli.sh" <<EOF
 cli() { redis-cli --no-auth-warning -a "\$REDIS_PASSWORD" -p $RPORT "\$@"; }
 cli SET greeting hello
@@ -227,24 +157,7 @@ pass "Redis: the password is nowhere in the recording"
 
 # ---------------------------------------------------------------------------------------------
 # MariaDB: its own data directory; the app user has a password (mysql_native_password).
-MPORT=$(free_port)
-install -d -o mysql -g mysql "$WORK/my"
-mariadb-install-db --no-defaults --user=mysql --datadir="$WORK/my/data" --skip-test-db \
-  --auth-root-authentication-method=socket > "$WORK/my-install.log" 2>&1 \
-  || { cat "$WORK/my-install.log"; fail "mariadb-install-db failed"; }
-mariadbd --no-defaults --user=mysql --datadir="$WORK/my/data" --socket="$WORK/my/sock" \
-  --pid-file="$WORK/my/pid" --bind-address=127.0.0.1 --port="$MPORT" --skip-log-bin \
-  --innodb-buffer-pool-size=16M > "$WORK/mariadbd.log" 2>&1 &
-MY_PID=$!
-STARTED_PIDS+=($MY_PID)
-deadline=$((SECONDS + 30))
-until mariadb --no-defaults -S "$WORK/my/sock" -uroot -e 'SELECT 1' >/dev/null 2>&1; do
-  ((SECONDS < deadline)) || { cat "$WORK/mariadbd.log"; fail "mariadbd did not start"; }
-  sleep 0.1
-done
-mariadb --no-defaults -S "$WORK/my/sock" -uroot -e "CREATE DATABASE shop;
-  CREATE USER 'app'@'127.0.0.1' IDENTIFIED BY '$MY_PASSWORD'; GRANT ALL ON shop.* TO 'app'@'127.0.0.1';" \
-  || fail "creating the MariaDB user"
+start_mariadb "$MY_PASSWORD"
 MARIADB=(mariadb --no-defaults --skip-ssl -h 127.0.0.1 -P "$MPORT" -u app "-p$MY_PASSWORD" shop)
 RECORD_ARGS=() STOP_BEFORE_MOCK=(stop_server "$MY_PID" "$MPORT" MariaDB)
 record_and_mock mariadb 1 "${MARIADB[@]}" -e "

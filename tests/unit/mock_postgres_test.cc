@@ -243,6 +243,68 @@ TEST(MockPostgres, RecordsPipelinedQueries) {
   EXPECT_EQ(calls[1].summary, "SELECT * FROM missing");
 }
 
+// node `pg`: Parse/Bind/Describe/Execute/Flush, and the Sync either with it or after the answer.
+std::string flushed(std::string_view stmt, std::string_view value) {
+  return parse(stmt, "SELECT name FROM users WHERE id = $1") + bind(stmt, value) +
+         msg('D', "P\0"sv) + msg('E', "\0\0\0\0\0"sv) + msg('H', "");
+}
+const std::string kFlushAnswer = msg('1', "") + msg('2', "") + row_description({"name"}) +
+                                 data_row({"alice"}) + complete("SELECT 1");
+
+// The recorder used to end a request at the Flush: the Sync became a request of its own, and
+// every answer after it was stored under the request before.
+TEST(MockPostgres, RecordsFlushThenSyncAsOneRequest) {
+  auto rec = make_postgres_recorder(server_endpoint(), {});
+  std::uint64_t ts = 10;
+  auto c = [&](const std::string& b) { rec->data(Direction::kClientToServer, as_span(b), ts += 10); };
+  auto s = [&](const std::string& b) { rec->data(Direction::kServerToClient, as_span(b), ts += 10); };
+  c(flushed("", "7"));  // the client sends the Sync only once the answer is in
+  s(kFlushAnswer);
+  c(msg('S', ""));
+  s(ready());
+  c(flushed("", "8") + msg('S', ""));  // or at once
+  s(kFlushAnswer + ready());
+  c(kSelect7);
+  s(kSelect7Answer);
+  rec->close(false, ts += 10);
+  auto calls = rec->take();
+  ASSERT_EQ(calls.size(), 3u);
+  for (int i = 0; i < 2; ++i) {
+    const auto& spec = std::get<testset::PacketMockSpec>(calls[i].mock.spec);
+    ASSERT_EQ(spec.requests.size(), 1u) << i;
+    ASSERT_EQ(spec.responses.size(), 1u) << i;
+    EXPECT_EQ(calls[i].summary, "SELECT name FROM users WHERE id = $1");
+    EXPECT_EQ(calls[i].mock.metadata.count("reel.unanswered"), 0u);
+  }
+  EXPECT_EQ(calls[2].summary, "SELECT id, name FROM users WHERE id = 7");
+  Replay r(mocks_of(calls));
+  r.send(kStartup);
+  // At the Flush, everything but the ReadyForQuery that only the Sync is owed.
+  EXPECT_EQ(r.send(flushed("", "7")), kFlushAnswer);
+  EXPECT_EQ(r.send(msg('S', "")), ready());
+  EXPECT_EQ(r.send(flushed("", "8") + msg('S', "")), kFlushAnswer + ready());
+  EXPECT_EQ(r.send(kSelect7), kSelect7Answer);
+  EXPECT_TRUE(r.pool.take_unmatched().empty());
+  EXPECT_EQ(r.pool.stats().exact, 3u);
+}
+
+// lib/pq's db.Ping(): the empty simple query ";", answered by EmptyQueryResponse.
+TEST(MockPostgres, EmptyQueryReplays) {
+  auto rec = make_postgres_recorder(server_endpoint(), {});
+  std::string ping = query(";"), pong = msg('I', "") + ready();
+  rec->data(Direction::kClientToServer, as_span(kStartup), 10);
+  rec->data(Direction::kServerToClient, as_span(kServerHello), 20);
+  rec->data(Direction::kClientToServer, as_span(ping), 30);
+  rec->data(Direction::kServerToClient, as_span(pong), 40);
+  rec->close(false, 50);
+  auto calls = rec->take();
+  ASSERT_EQ(calls.size(), 2u);
+  Replay r(mocks_of(calls));
+  r.send(kStartup);
+  EXPECT_EQ(r.send(ping), pong);
+  EXPECT_TRUE(r.pool.take_unmatched().empty());
+}
+
 // Reads one ErrorResponse's SQLSTATE and message, and checks that ReadyForQuery follows.
 void expect_error_then_ready(const std::string& bytes, std::string_view message_part) {
   ASSERT_GE(bytes.size(), 11u);

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "protocol_harness.h"
+#include "protocols/postgres/conversation.h"
 #include "protocols/postgres/parse.h"
 #include "wire_builders.h"
 
@@ -273,3 +274,46 @@ TEST(Postgres, ResyncFindsNextMessage) {
 
 }  // namespace
 }  // namespace reel::protocols
+
+namespace reel::protocols::postgres {
+namespace {
+
+std::vector<std::size_t> owed(std::string_view client, std::string_view server) {
+  return answer_owed(std::span(client.data(), client.size()), std::span(server.data(), server.size()));
+}
+
+// The one pairing model (conversation.h): which client message each server message answers.
+TEST(PostgresConversation, FlushOwesEverythingButReadyForQuery) {
+  // node pg: Parse Bind Describe Execute Flush Sync -> 1 2 T D D C Z.
+  EXPECT_EQ(owed("PBDEHS", "12TDDCZ"), (std::vector<std::size_t>{0, 1, 2, 3, 6, 6, 7}));
+  // Describe of a statement: ParameterDescription then RowDescription or NoData.
+  EXPECT_EQ(owed("PDHBES", "1tn2CZ"), (std::vector<std::size_t>{0, 1, 3, 3, 4, 5, 6}));
+  // A notice in the middle belongs to the message being answered.
+  EXPECT_EQ(owed("PBES", "12NDCZ"), (std::vector<std::size_t>{0, 1, 2, 5, 6}));
+}
+
+TEST(PostgresConversation, ErrorSkipsToSync) {
+  // Bind fails: Execute and Flush get nothing; Sync gets ReadyForQuery.
+  EXPECT_EQ(owed("PBEHS", "1EZ"), (std::vector<std::size_t>{0, 1, 2, 2, 2, 3}));
+  // A simple query's error is followed by its own ReadyForQuery.
+  EXPECT_EQ(owed("Q", "EZ"), (std::vector<std::size_t>{0, 2}));
+  // Two batches' worth in one request (pgx: many Bind/Execute, one Sync).
+  EXPECT_EQ(owed("BEBES", "2DC2CZ"), (std::vector<std::size_t>{0, 1, 3, 4, 5, 6}));
+}
+
+TEST(PostgresConversation, RequestAndAnswerLengths) {
+  auto m = [](char tag) { Message x; x.tag = tag; return x; };
+  std::vector<Message> req = {m('P'), m('B'), m('E'), m('H')};
+  EXPECT_EQ(request_length(req), 0u);  // Flush ends no request
+  req.push_back(m('S'));
+  req.push_back(m('Q'));
+  EXPECT_EQ(request_length(req), 5u);
+  std::vector<Message> resp = {m('1'), m('2'), m('C')};
+  EXPECT_EQ(answer_length(resp), 0u);
+  resp.push_back(m('Z'));
+  EXPECT_EQ(answer_length(resp), 4u);
+  EXPECT_TRUE(unanswered(m('X')));
+}
+
+}  // namespace
+}  // namespace reel::protocols::postgres

@@ -102,6 +102,9 @@ ParseResult parse_frame(MessageType type, std::span<const std::byte> data, Messa
   }
   // The client sends nothing more until the server has answered SSLRequest.
   if (state.encryption_reply_expected) return {ParseState::kNeedsMore, 0};
+  // Start-up messages begin with their length's high byte, 0 (they are under 10000 bytes);
+  // no typed message does. A typed one may be shorter than 8 bytes: lib/pq's ";" is 7.
+  if (state.startup && text[0] != '\0') state.startup = false;
   if (state.startup) {
     if (text.size() < 8) return {ParseState::kNeedsMore, 0};
     ParseResult res = parse_untyped(text, frame, state, limits);

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "protocols/postgres/conversation.h"
 #include "protocols/postgres/decode.h"
 #include "protocols/text.h"
 
@@ -12,19 +13,6 @@ namespace {
 // Statements remembered per connection; drivers that name each statement anew would otherwise
 // grow the map without end.
 constexpr std::size_t kMaxStatements = 1024;
-
-bool ends_response(const Message& m) { return m.tag == 'Z' || m.tag == kEncryptionReply; }
-bool no_response(const Message& m) {
-  return m.tag == 'X' || (m.tag == kUntyped && request_code(m) == kCancelRequest);
-}
-// Messages that complete a request group: the server answers them (up to ReadyForQuery).
-bool closes_group(const Message& m) {
-  return m.tag == 'Q' || m.tag == 'S' || m.tag == 'F' || m.tag == kUntyped;
-}
-// Messages the client sends while the server is answering: copy data and authentication.
-bool continues_group(const Message& m) {
-  return m.tag == 'd' || m.tag == 'c' || m.tag == 'f' || m.tag == 'p';
-}
 
 void append_target(Exchange& e, std::string_view sql, const Limits& limits) {
   if (sql.empty()) return;
@@ -229,40 +217,20 @@ void emit(std::deque<Message>& requests, std::size_t n_req, std::deque<Message>&
   out.push_back(std::move(e));
 }
 
-// Client messages that the next server answer covers: up to the first message that closes a
-// group, plus copy/auth messages that follow it. 0 when the group is not complete yet.
-std::size_t request_group(const std::deque<Message>& requests) {
-  for (std::size_t i = 0; i < requests.size(); ++i) {
-    if (!closes_group(requests[i])) continue;
-    std::size_t n = i + 1;
-    while (n < requests.size() && continues_group(requests[n])) ++n;
-    return n;
-  }
-  return 0;
-}
-
-// Server messages up to and including the first ReadyForQuery; 0 when none yet.
-std::size_t response_group(const std::deque<Message>& responses) {
-  for (std::size_t i = 0; i < responses.size(); ++i) {
-    if (ends_response(responses[i])) return i + 1;
-  }
-  return 0;
-}
-
 }  // namespace
 
 void stitch(std::deque<Message>& requests, std::deque<Message>& responses, StitchState& state,
             const Limits& limits, bool flush, std::vector<Exchange>& out) {
   while (true) {
-    if (!requests.empty() && no_response(requests.front())) {
+    if (!requests.empty() && unanswered(requests.front())) {
       emit(requests, 1, responses, 0, state, limits, out);
       continue;
     }
-    std::size_t n_resp = response_group(responses);
+    std::size_t n_resp = answer_length(responses);
     bool crowded = responses.size() > limits.max_pending;
     if (n_resp == 0 && (flush || crowded)) n_resp = responses.size();
     if (n_resp == 0) break;
-    std::size_t n_req = request_group(requests);
+    std::size_t n_req = request_length(requests);
     if (n_req == 0 && !requests.empty() && (flush || crowded)) n_req = requests.size();
     // A server answer that began before the oldest request answers a request we lost.
     if (n_req > 0 && responses.front().time.first_ns < requests.front().time.first_ns) n_req = 0;
@@ -274,7 +242,7 @@ void stitch(std::deque<Message>& requests, std::deque<Message>& responses, Stitc
     emit(requests, n_req, responses, n_resp, state, limits, out);
   }
   while (!requests.empty() && (flush || requests.size() > limits.max_pending)) {
-    std::size_t n = request_group(requests);
+    std::size_t n = request_length(requests);
     emit(requests, n == 0 ? requests.size() : n, responses, 0, state, limits, out);
   }
 }

@@ -1,6 +1,7 @@
-// Pairs PostgreSQL requests and responses by protocol flow: a simple Query, or an extended-query
-// cycle (Parse/Bind/Describe/Execute... up to Sync), or the startup and authentication
-// conversation, is answered by everything the server sends up to ReadyForQuery. SSLRequest is
+// Turns PostgreSQL messages into exchanges, paired as conversation.h says (the one pairing
+// model the recorder and responder use too): a simple Query, an extended-query cycle
+// (Parse/Bind/Describe/Execute/Flush... up to Sync), or the start-up and authentication
+// conversation is answered by everything the server sends up to ReadyForQuery. SSLRequest is
 // answered by one byte; Terminate and CancelRequest get no answer.
 #pragma once
 

@@ -1,0 +1,124 @@
+# Real dependency servers for end-to-end tests, each in its own directory under $WORK, on
+# 127.0.0.1 only, ended by lib.sh's cleanup; and the record-then-replay checks the tests share.
+# Source lib.sh first.
+
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+
+# start_postgres PASSWORD: initdb with scram-sha-256 for user postgres, then postgres on a free
+# port. Sets PGPORT and PG_PID, exports PGPASSWORD.
+start_postgres() {
+  [[ -x $PGBIN/postgres ]] || fail "PostgreSQL is not installed (scripts/setup installs it)"
+  PGPORT=$(free_port)
+  install -d -o postgres "$WORK/pg"
+  echo "$1" > "$WORK/pg/pw" && chown postgres "$WORK/pg/pw"
+  setpriv --reuid=postgres --regid=postgres --init-groups -- "$PGBIN/initdb" -D "$WORK/pg/data" \
+    -U postgres -A scram-sha-256 --pwfile="$WORK/pg/pw" > "$WORK/initdb.log" 2>&1 \
+    || { cat "$WORK/initdb.log"; fail "initdb failed"; }
+  rm "$WORK/pg/pw"
+  setpriv --reuid=postgres --regid=postgres --init-groups -- "$PGBIN/postgres" -D "$WORK/pg/data" \
+    -k "$WORK/pg" -p "$PGPORT" -c listen_addresses=127.0.0.1 -c fsync=off > "$WORK/pg.log" 2>&1 &
+  PG_PID=$!
+  STARTED_PIDS+=($PG_PID)
+  export PGPASSWORD=$1
+  local deadline=$((SECONDS + 20))
+  until psql -h 127.0.0.1 -p "$PGPORT" -U postgres -X -Atc 'select 1' >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || { cat "$WORK/pg.log"; fail "PostgreSQL did not start"; }
+    sleep 0.1
+  done
+  grep -Eq '^host +all +all +127\.0\.0\.1/32 +scram-sha-256' "$WORK/pg/data/pg_hba.conf" \
+    || fail "pg_hba: no scram-sha-256"
+}
+
+# start_redis PASSWORD: redis-server with requirepass on a free port. Sets RPORT and REDIS_PID.
+start_redis() {
+  command -v redis-server >/dev/null || fail "redis-server is not installed (scripts/setup installs it)"
+  RPORT=$(free_port)
+  setpriv --reuid=redis --regid=redis --init-groups -- redis-server --port "$RPORT" --bind 127.0.0.1 \
+    --dir "$WORK" --save '' --appendonly no --daemonize no --requirepass "$1" > "$WORK/redis.log" 2>&1 &
+  REDIS_PID=$!
+  STARTED_PIDS+=($REDIS_PID)
+  wait_port "$RPORT"
+}
+
+# start_mariadb PASSWORD: mariadbd in its own data directory on a free port, a database `shop`
+# and a user app@127.0.0.1 with PASSWORD (mysql_native_password). Sets MPORT and MY_PID; root
+# connects through the socket $WORK/my/sock.
+start_mariadb() {
+  command -v mariadbd >/dev/null || fail "mariadbd is not installed (scripts/setup installs mariadb-server)"
+  command -v mariadb >/dev/null || fail "mariadb is not installed (scripts/setup installs mariadb-client)"
+  MPORT=$(free_port)
+  install -d -o mysql -g mysql "$WORK/my"
+  mariadb-install-db --no-defaults --user=mysql --datadir="$WORK/my/data" --skip-test-db \
+    --auth-root-authentication-method=socket > "$WORK/my-install.log" 2>&1 \
+    || { cat "$WORK/my-install.log"; fail "mariadb-install-db failed"; }
+  mariadbd --no-defaults --user=mysql --datadir="$WORK/my/data" --socket="$WORK/my/sock" \
+    --pid-file="$WORK/my/pid" --bind-address=127.0.0.1 --port="$MPORT" --skip-log-bin \
+    --innodb-buffer-pool-size=16M > "$WORK/mariadbd.log" 2>&1 &
+  MY_PID=$!
+  STARTED_PIDS+=($MY_PID)
+  local deadline=$((SECONDS + 30))
+  until mariadb --no-defaults -S "$WORK/my/sock" -uroot -e 'SELECT 1' >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || { cat "$WORK/mariadbd.log"; fail "mariadbd did not start"; }
+    sleep 0.1
+  done
+  mariadb --no-defaults -S "$WORK/my/sock" -uroot -e "CREATE DATABASE shop;
+    CREATE USER 'app'@'127.0.0.1' IDENTIFIED BY '$1'; GRANT ALL ON shop.* TO 'app'@'127.0.0.1';" \
+    || fail "creating the MariaDB user"
+}
+
+# stop_server PID PORT NAME: ends a server this test started, waits for it, checks the port refuses.
+stop_server() {
+  local pid=$1 port=$2 name=$3 rest=() p
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  for p in "${STARTED_PIDS[@]}"; do [[ $p == "$pid" ]] || rest+=("$p"); done
+  STARTED_PIDS=("${rest[@]}")
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then fail "$name still accepts on $port"; fi
+}
+
+# record_only NAME EXPECTED_EXIT CMD...: records CMD into $WORK/rec-NAME (RECORD_ARGS added);
+# its exit code must be EXPECTED_EXIT and every call answered. Leaves $WORK/NAME.rec.{out,err}.
+record_only() {
+  local name=$1 want_code=$2 code
+  shift 2
+  set +e
+  "$REEL" record -p "$WORK/rec-$name" "${RECORD_ARGS[@]}" -- "$@" > "$WORK/$name.rec.out" 2> "$WORK/$name.rec.err"
+  code=$?
+  set -e
+  [[ $code -eq $want_code ]] || { cat "$WORK/$name.rec.out" "$WORK/$name.rec.err"; fail "$name: recording exited $code, want $want_code"; }
+  grep -q "0 calls without an answer" "$WORK/$name.rec.err" || { cat "$WORK/$name.rec.err"; fail "$name: unanswered calls"; }
+}
+
+# mock_only NAME EXPECTED_EXIT CMD...: replays $WORK/rec-NAME to CMD with `reel mock`; exit code
+# EXPECTED_EXIT and 0 unmatched. Leaves $WORK/NAME.mock.{out,err}.
+mock_only() {
+  local name=$1 want_code=$2 code
+  shift 2
+  set +e
+  timeout 120 "$REEL" mock -p "$WORK/rec-$name" -- "$@" > "$WORK/$name.mock.out" 2> "$WORK/$name.mock.err"
+  code=$?
+  set -e
+  [[ $code -eq $want_code ]] || { cat "$WORK/$name.mock.out" "$WORK/$name.mock.err"; fail "$name: reel mock exited $code, want $want_code"; }
+  grep -q " 0 unmatched" "$WORK/$name.mock.err" || { cat "$WORK/$name.mock.err"; fail "$name: unmatched calls in replay"; }
+}
+
+# record_and_mock NAME EXPECTED_EXIT CMD...: record_only, then STOP_BEFORE_MOCK, then mock_only.
+record_and_mock() {
+  record_only "$@"
+  "${STOP_BEFORE_MOCK[@]}"
+  mock_only "$@"
+}
+
+same_stdout() {
+  cmp -s "$WORK/$1.rec.out" "$WORK/$1.mock.out" \
+    || { diff "$WORK/$1.rec.out" "$WORK/$1.mock.out"; fail "$1: replayed stdout differs"; }
+}
+
+# expect_unmatched NAME WHAT: reel mock listed WHAT as an unmatched call of NAME's replay.
+expect_unmatched() {
+  grep -qF "no recorded answer: $2" "$WORK/$1.mock.err" || { cat "$WORK/$1.mock.err"; fail "$1: '$2' not listed as unmatched"; }
+}
+
+no_secret() {
+  if grep -rqF -e "$2" "$WORK/rec-$1"*; then grep -rnF -e "$2" "$WORK/rec-$1"* | head; fail "$1: the password reached disk"; fi
+}
