@@ -105,6 +105,8 @@ int main(int argc, char** argv) {
   record->add_option("--dns-upstream", rec.dns_upstream,
                      "resolver for the app's DNS queries (default: /etc/resolv.conf)");
   record->add_flag("--no-dns", rec.no_dns, "leave DNS alone: no DNS mocks");
+  record->add_flag("--strict", rec.strict,
+                   "exit 3 when the recording, replayed to itself, would not replay as recorded");
   record->add_flag("--no-tls", rec.no_tls, "record TLS connections as opaque bytes (no interception)");
   record->add_flag("--insecure-upstream", rec.insecure_upstream,
                    "intercepted TLS: do not verify the upstream's certificate");

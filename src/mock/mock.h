@@ -150,6 +150,11 @@ class MockPool {
   // All mocks of a kind (a responder may need a recorded handshake for its greeting).
   std::vector<const testset::Mock*> all_of(testset::MockKind kind) const;
 
+  // For a recording's self-check (record/self_check.h): from now on every pick is kept, in
+  // order, until taken.
+  void keep_picks() { keep_picks_ = true; }
+  std::vector<const testset::Mock*> take_picks();
+
   void record_unmatched(Unmatched miss);
   // Misses since the last call (the runner takes them after each test).
   std::vector<Unmatched> take_unmatched();
@@ -162,6 +167,8 @@ class MockPool {
   std::string current_;
   std::vector<Unmatched> unmatched_;
   PoolStats stats_;
+  bool keep_picks_ = false;
+  std::vector<const testset::Mock*> picks_;
 };
 
 // One per accepted connection.

@@ -105,6 +105,7 @@ std::optional<MockPool::Pick> MockPool::pick(testset::MockKind kind, const Endpo
     // Every pick counts once in exact or structural, so their sum orders the uses.
     chosen->used_seq = stats_.exact + stats_.structural + 1;
     (best == Fit::kExact ? stats_.exact : stats_.structural)++;
+    if (keep_picks_) picks_.push_back(&chosen->mock);
     return Pick{&chosen->mock, best, chosen->scope};
   }
   return std::nullopt;
@@ -131,6 +132,11 @@ void MockPool::record_unmatched(Unmatched miss) {
   std::lock_guard lock(mu_);
   stats_.unmatched++;
   unmatched_.push_back(std::move(miss));
+}
+
+std::vector<const testset::Mock*> MockPool::take_picks() {
+  std::lock_guard lock(mu_);
+  return std::exchange(picks_, {});
 }
 
 std::vector<Unmatched> MockPool::take_unmatched() {

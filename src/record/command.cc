@@ -25,6 +25,7 @@
 #include "proxy/relay.h"
 #include "record/dns_forwarder.h"
 #include "record/outbound.h"
+#include "record/self_check.h"
 #include "record/session.h"
 #include "redirect/redirector.h"
 #include "testset/config.h"
@@ -77,6 +78,24 @@ void print_test(const WrittenTest& w, bool color) {
                reset, w.method.c_str(), w.target.substr(0, 40).c_str(), w.status,
                format_ms(w.latency_ns).c_str(), dim, mocks.empty() ? "none" : mocks.c_str(),
                reset);
+}
+
+// The recording read back and replayed to itself (self_check.h): the problems are what a
+// replay would stumble on, named by test so that the user can record those again.
+void print_check(const CheckReport& c) {
+  std::fprintf(stderr, "self-check: %zu calls replayed to themselves, %zu answered by the protocol "
+               "(start-up), %zu not replayable here; %zu problems\n",
+               c.replayed, c.by_protocol, c.skipped, c.problems.size());
+  constexpr std::size_t kShown = 20;
+  for (std::size_t i = 0; i < c.problems.size() && i < kShown; ++i) {
+    const auto& p = c.problems[i];
+    spdlog::warn("{} ({}): {}: {}", p.mock, p.test.empty() ? "session-wide" : p.test, p.summary,
+                 p.what);
+  }
+  if (c.problems.size() > kShown) spdlog::warn("... and {} more", c.problems.size() - kShown);
+  if (!c.problems.empty())
+    spdlog::warn("this recording will not replay as recorded: the calls above will fail under "
+                 "reel test / reel mock (--strict makes this exit 3)");
 }
 
 void print_tls_summary(const tls::InterceptStats& s) {
@@ -267,6 +286,14 @@ Result<int> record(const RecordCommandOptions& o) {
   if (dns && dns->failed())
     std::fprintf(stderr, "dns: %llu queries got no answer from the resolver\n",
                  (unsigned long long)dns->failed());
+  auto check = check_test_set(writer.dir());
+  if (!check) {
+    std::fprintf(stderr, "self-check: could not read the recording back: %s\n",
+                 check.error().message.c_str());
+    return 3;
+  }
+  print_check(*check);
+  if (o.strict && !check->problems.empty()) return 3;
   return stop_requested ? 0 : exit_code;
 }
 

@@ -23,6 +23,7 @@ struct RecordCommandOptions {
   bool no_tls = false;                    // TLS as opaque bytes: no interception
   bool insecure_upstream = false;         // intercepted TLS: skip verifying the upstream
   std::vector<std::string> upstream_cas;  // intercepted TLS: more CAs to trust upstream
+  bool strict = false;                    // exit 3 when the recording's self-check finds problems
 };
 
 int run_record(const RecordCommandOptions& opts);

@@ -77,7 +77,8 @@ stop_server() {
 }
 
 # record_only NAME EXPECTED_EXIT CMD...: records CMD into $WORK/rec-NAME (RECORD_ARGS added);
-# its exit code must be EXPECTED_EXIT and every call answered. Leaves $WORK/NAME.rec.{out,err}.
+# its exit code must be EXPECTED_EXIT, every call answered, and the recording's self-check
+# (replayed to itself before reel exits) clean. Leaves $WORK/NAME.rec.{out,err}.
 record_only() {
   local name=$1 want_code=$2 code
   shift 2
@@ -87,6 +88,8 @@ record_only() {
   set -e
   [[ $code -eq $want_code ]] || { cat "$WORK/$name.rec.out" "$WORK/$name.rec.err"; fail "$name: recording exited $code, want $want_code"; }
   grep -q "0 calls without an answer" "$WORK/$name.rec.err" || { cat "$WORK/$name.rec.err"; fail "$name: unanswered calls"; }
+  grep -Eq '^self-check: [1-9][0-9]* calls replayed to themselves, .*; 0 problems$' "$WORK/$name.rec.err" \
+    || { cat "$WORK/$name.rec.err"; fail "$name: the recording's self-check replayed nothing or found problems"; }
 }
 
 # mock_only NAME EXPECTED_EXIT CMD...: replays $WORK/rec-NAME to CMD with `reel mock`; exit code

@@ -1,5 +1,6 @@
 #include "protocols/postgres/conversation.h"
 
+#include <string_view>
 #include <utility>
 
 #include "protocols/postgres/decode.h"
@@ -38,7 +39,82 @@ bool completes(char client, char server) {
   }
 }
 
+// Whether `server` may be (part of) the answer to `client`.
+bool may_answer(char client, char server) {
+  // Anywhere: errors, notices, notifications, parameter status.
+  if (server == 'E' || server == 'N' || server == 'A' || server == 'S') return true;
+  switch (client) {
+    case 'P':
+      return server == '1';
+    case 'B':
+      return server == '2';
+    case 'D':
+      return server == 't' || server == 'T' || server == 'n';
+    case 'E':  // rows, the end of the portal, COPY
+      return std::string_view("DCIsGHWdc").find(server) != std::string_view::npos;
+    case 'C':
+      return server == '3';
+    case 'S':
+      return server == 'Z';
+    case 'Q':
+      return std::string_view("TDCIGHWdcZ").find(server) != std::string_view::npos;
+    case 'F':
+      return server == 'V' || server == 'Z';
+    default:
+      return false;
+  }
+}
+
+std::string message_name(char tag, bool client) {
+  if (client) {
+    switch (tag) {
+      case 'P': return "Parse";
+      case 'B': return "Bind";
+      case 'D': return "Describe";
+      case 'E': return "Execute";
+      case 'C': return "Close";
+      case 'S': return "Sync";
+      case 'H': return "Flush";
+      case 'Q': return "Query";
+      case 'F': return "FunctionCall";
+      default: return std::string("'") + tag + "'";
+    }
+  }
+  switch (tag) {
+    case '1': return "ParseComplete";
+    case '2': return "BindComplete";
+    case '3': return "CloseComplete";
+    case 't': return "ParameterDescription";
+    case 'T': return "RowDescription";
+    case 'n': return "NoData";
+    case 'D': return "DataRow";
+    case 'C': return "CommandComplete";
+    case 'I': return "EmptyQueryResponse";
+    case 's': return "PortalSuspended";
+    case 'Z': return "ReadyForQuery";
+    case 'V': return "FunctionCallResponse";
+    default: return std::string("'") + tag + "'";
+  }
+}
+
 }  // namespace
+
+std::string answer_problem(std::span<const char> client, std::span<const char> server) {
+  if (client.empty()) return server.empty() ? "" : "an answer with no request";
+  AnswerMap map(std::vector<char>(client.begin(), client.end()));
+  for (char s : server) {
+    std::size_t i = map.add(s);
+    if (!may_answer(client[i], s)) {
+      return message_name(s, false) + " cannot answer a " + message_name(client[i], true);
+    }
+  }
+  bool closed = false;
+  for (char c : client) closed = closed || closes_request(c);
+  if (closed && (server.empty() || server.back() != 'Z')) {
+    return "the answer ends before ReadyForQuery";
+  }
+  return "";
+}
 
 bool unanswered(const Message& m) {
   return m.tag == 'X' || (m.tag == kUntyped && request_code(m) == kCancelRequest);

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "protocols/postgres/types.h"
@@ -78,5 +79,10 @@ class AnswerMap {
 // For a recorded request (client tags) and its answer (server tags): owed[k] is how many of the
 // server messages answer the first k client messages, for k = 0..client.size().
 std::vector<std::size_t> answer_owed(std::span<const char> client, std::span<const char> server);
+
+// Why `server` cannot be the answer to `client` (a recording that paired them wrong): a
+// message that no client message of the request asks for ("ParseComplete answers a Sync"), or
+// an answer that stops short of the ReadyForQuery a closed request is owed. Empty when it fits.
+std::string answer_problem(std::span<const char> client, std::span<const char> server);
 
 }  // namespace reel::protocols::postgres

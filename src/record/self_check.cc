@@ -1,0 +1,222 @@
+#include "record/self_check.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "mock/sql_text.h"
+#include "mock/mock.h"
+#include "mock/protocols.h"
+#include "mock/postgres_wire.h"
+#include "protocols/postgres/conversation.h"
+#include "protocols/text.h"
+#include "replay/http_client.h"
+#include "testset/reader.h"
+#include "testset/yaml_value.h"
+
+namespace reel::record {
+
+namespace {
+
+using testset::Mock;
+using testset::MockKind;
+
+// The question of a DNS mock as a client would send it.
+std::string dns_query(const testset::DnsMockSpec& spec) {
+  std::string q("\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00", 12);
+  std::string_view name = spec.name;
+  while (!name.empty() && name != ".") {
+    std::size_t dot = std::min(name.find('.'), name.size());
+    q.push_back(static_cast<char>(std::min<std::size_t>(dot, 63)));
+    q.append(name.substr(0, std::min<std::size_t>(dot, 63)));
+    name.remove_prefix(std::min(dot + 1, name.size()));
+  }
+  q.push_back('\0');
+  for (std::uint16_t v : {spec.qtype, spec.qclass}) {
+    q.push_back(static_cast<char>(v >> 8));
+    q.push_back(static_cast<char>(v & 0xff));
+  }
+  return q;
+}
+
+// The bytes of each request (or response) segment as they crossed the wire; nullopt when the
+// mock keeps no payload (Keploy's decoded form) or is not a byte-stream kind.
+std::optional<std::vector<std::string>> segments(const Mock& m, bool requests) {
+  std::vector<std::string> out;
+  if (const auto* p = std::get_if<testset::PacketMockSpec>(&m.spec)) {
+    for (const auto& v : requests ? p->requests : p->responses) {
+      const testset::Value* payload = v.find("payload");
+      std::string bytes;
+      if (!payload || !payload->is_scalar() || !testset::base64_decode(payload->text, bytes))
+        return std::nullopt;
+      out.push_back(std::move(bytes));
+    }
+    return out;
+  }
+  if (const auto* p = std::get_if<testset::PayloadMockSpec>(&m.spec)) {
+    for (const auto& payload : requests ? p->requests : p->responses) {
+      std::string bytes;
+      for (const auto& chunk : payload.message) bytes += chunk.data;
+      out.push_back(std::move(bytes));
+    }
+    return out;
+  }
+  if (const auto* d = std::get_if<testset::DnsMockSpec>(&m.spec); d && requests) {
+    out.push_back(dns_query(*d));
+    return out;
+  }
+  if (const auto* h = std::get_if<testset::HttpMockSpec>(&m.spec); h && requests) {
+    std::string bytes = h->req.method + " " + replay::request_target(h->req.url) + " HTTP/1.1\r\n";
+    for (const auto& [name, value] : h->req.header) {
+      if (protocols::iequals(name, "Content-Length") || protocols::iequals(name, "Transfer-Encoding"))
+        continue;
+      bytes += name + ": " + value + "\r\n";
+    }
+    bytes += fmt::format("Content-Length: {}\r\n\r\n", h->req.body.size()) + h->req.body;
+    out.push_back(std::move(bytes));
+    return out;
+  }
+  return std::nullopt;
+}
+
+std::string meta(const Mock& m, std::string_view key) {
+  auto it = m.metadata.find(std::string(key));
+  return it == m.metadata.end() ? std::string() : it->second;
+}
+
+std::string describe(const Mock& m) {
+  std::string what = std::string(testset::mock_kind_name(m.kind));
+  if (std::string server = meta(m, mock::kMetaServer); !server.empty()) what += " " + server;
+  if (const auto* p = std::get_if<testset::PacketMockSpec>(&m.spec); p && !p->requests.empty()) {
+    if (const auto* q = p->requests.front().find("query"); q && q->is_mapping()) {
+      if (const auto* s = q->find("string"); s && s->is_scalar()) return what + " " + mock::one_line(s->text);
+    }
+  }
+  if (const auto* h = std::get_if<testset::HttpMockSpec>(&m.spec)) {
+    return what + " " + h->req.method + " " + replay::request_target(h->req.url);
+  }
+  if (auto req = segments(m, true); req && !req->empty()) {
+    return what + " " + mock::one_line(req->front().substr(0, 60));
+  }
+  return what;
+}
+
+// The pairing model's word on a PostgreSQL call: empty when the answer fits the request.
+std::string postgres_pairing(const Mock& m) {
+  auto req = segments(m, true), resp = segments(m, false);
+  if (!req || !resp || req->size() != 1 || resp->size() != 1) return "";  // COPY, start-up
+  std::vector<mock::pg::Message> client, server;
+  if (!mock::pg::split(req->front(), true, client) || !mock::pg::split(resp->front(), false, server))
+    return "its messages do not parse";
+  std::string c, s;
+  for (const auto& msg : client) {
+    if (msg.tag == protocols::postgres::kUntyped) return "";  // start-up: not a request/answer
+    c.push_back(msg.tag);
+  }
+  for (const auto& msg : server) s.push_back(msg.tag);
+  std::string problem = protocols::postgres::answer_problem(c, s);
+  return problem.empty() ? "" : "paired wrong: " + problem;
+}
+
+bool same_call(const Mock& a, const Mock& b) {
+  if (a.name == b.name) return true;  // the pool holds copies: names are unique in a set
+  if (a.kind != b.kind) return false;
+  if (const auto* h = std::get_if<testset::HttpMockSpec>(&a.spec)) {
+    const auto* g = std::get_if<testset::HttpMockSpec>(&b.spec);
+    return g && h->resp.status_code == g->resp.status_code && h->resp.body == g->resp.body;
+  }
+  if (const auto* d = std::get_if<testset::DnsMockSpec>(&a.spec)) {
+    const auto* e = std::get_if<testset::DnsMockSpec>(&b.spec);
+    return e && d->answers == e->answers && d->rcode == e->rcode;
+  }
+  return segments(a, false) == segments(b, false);
+}
+
+bool replayable(MockKind k) {
+  return k == MockKind::kPostgres || k == MockKind::kMySql || k == MockKind::kRedis ||
+         k == MockKind::kGeneric || k == MockKind::kHttp || k == MockKind::kDns;
+}
+
+}  // namespace
+
+CheckReport check_mocks(const std::vector<Mock>& mocks) {
+  CheckReport report;
+  mock::MockPool pool(mocks, {});
+  pool.keep_picks();
+  auto problem = [&](const Mock& m, std::string what) {
+    report.problems.push_back({m.name, meta(m, mock::kMetaTest), describe(m), std::move(what)});
+  };
+  // One replayed connection per recorded one, its calls in recorded order.
+  std::map<std::pair<std::string, std::string>, std::vector<const Mock*>> connections;
+  std::vector<std::vector<const Mock*>> singles;  // HTTP: each call on a connection of its own
+  for (const Mock& m : mocks) {
+    if (!replayable(m.kind) || meta(m, "reel.unanswered") == "true" ||
+        meta(m, "reel.truncated") == "true" || !segments(m, true)) {
+      report.skipped++;
+      continue;
+    }
+    if (m.kind == MockKind::kPostgres) {
+      if (std::string why = postgres_pairing(m); !why.empty()) {
+        problem(m, why);
+        continue;
+      }
+    }
+    if (m.kind == MockKind::kHttp || m.kind == MockKind::kDns || m.connection_id.empty()) {
+      singles.push_back({&m});
+    } else {
+      connections[{meta(m, mock::kMetaServer), m.connection_id}].push_back(&m);
+    }
+  }
+  for (auto& [key, calls] : connections) singles.push_back(std::move(calls));
+
+  for (const auto& calls : singles) {
+    auto server = parse_endpoint(meta(*calls.front(), mock::kMetaServer));
+    mock::Responder::Context ctx{&pool, *parse_endpoint("127.0.0.1:1"),
+                                 server ? *server : *parse_endpoint("127.0.0.1:2")};
+    auto responder = mock::Responder::create(ctx);
+    (void)responder->greeting();
+    bool closed = false;
+    for (const Mock* m : calls) {
+      if (closed) {
+        problem(*m, "the replayed connection was closed before this call");
+        continue;
+      }
+      pool.begin_test(meta(*m, mock::kMetaTest));
+      (void)pool.take_picks();
+      (void)pool.take_unmatched();
+      auto requests = segments(*m, true);
+      for (const std::string& seg : *requests) {
+        if (m->kind == MockKind::kDns) {
+          (void)mock::dns_answer(pool, protocols::as_bytes(seg), ctx.client, ctx.server);
+          continue;
+        }
+        auto out = responder->feed(protocols::as_bytes(seg));
+        closed = closed || out.close;
+      }
+      auto picks = pool.take_picks();
+      auto misses = pool.take_unmatched();
+      bool self = std::any_of(picks.begin(), picks.end(),
+                              [&](const Mock* p) { return same_call(*p, *m); });
+      if (self) {
+        report.replayed++;
+      } else if (!misses.empty()) {
+        problem(*m, "its request matches no recorded call (" + misses.front().summary + ")");
+      } else if (!picks.empty()) {
+        problem(*m, "answered by " + picks.front()->name + " instead, which answers differently");
+      } else {
+        report.by_protocol++;  // the responder answers it itself: start-up, a lone Sync
+      }
+    }
+  }
+  pool.begin_test("");
+  return report;
+}
+
+Result<CheckReport> check_test_set(const std::filesystem::path& dir) {
+  auto set = REEL_TRY(testset::load_test_set(dir));
+  return check_mocks(set.mocks);
+}
+
+}  // namespace reel::record
