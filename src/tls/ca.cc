@@ -14,10 +14,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 
 #include "core/unique_fd.h"
+#include "tls/trust_store.h"
 
 namespace reel::tls {
 namespace {
@@ -93,24 +92,6 @@ std::string host_name() {
   return buf;
 }
 
-Result<void> write_file(const fs::path& path, const std::string& data, mode_t mode) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
-  if (!fd) return fail_errno("cannot write " + tmp.string());
-  ::fchmod(fd.get(), mode);  // the umask must not widen or narrow it
-  std::size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd.get(), data.data() + off, data.size() - off);
-    if (n < 0) return fail_errno("cannot write " + tmp.string());
-    off += std::size_t(n);
-  }
-  if (::fsync(fd.get()) != 0) return fail_errno("cannot write " + tmp.string());
-  fd.reset();
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return fail_errno("cannot write " + path.string());
-  return {};
-}
-
 template <typename F>
 std::string pem_of(F write) {
   BIO* bio = BIO_new(BIO_s_mem());
@@ -122,23 +103,30 @@ std::string pem_of(F write) {
   return out;
 }
 
-Result<std::string> read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail_errno("cannot read " + path.string());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 template <typename T, typename F>
 Result<T> from_pem(const fs::path& path, F read) {
-  std::string pem = REEL_TRY(read_file(path));
+  std::string pem = REEL_TRY(read_whole_file(path));
   BIO* bio = BIO_new_mem_buf(pem.data(), int(pem.size()));
   T obj(read(bio));
   BIO_free(bio);
   if (!obj)
     return fail_msg("{} is not a PEM file OpenSSL can read: {}", path.string(), openssl_errors());
   return obj;
+}
+
+// An app run as another user (--user) reads the trust files through every directory above them.
+void warn_if_not_searchable(const fs::path& trust_dir) {
+  for (fs::path p = trust_dir.parent_path(); !p.empty(); p = p.parent_path()) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) == 0 && (st.st_mode & S_IXOTH) == 0) {
+      spdlog::warn(
+          "{} is not searchable by other users: an app run with --user cannot read reel's trust "
+          "files in {} (chmod o+x {})",
+          p.string(), trust_dir.string(), p.string());
+      return;
+    }
+    if (p == p.root_path()) return;
+  }
 }
 
 }  // namespace
@@ -148,23 +136,38 @@ fs::path default_ca_dir() {
   return "/var/lib/reel/ca";
 }
 
+fs::path trust_dir_for(const fs::path& ca_dir) {
+  fs::path dir = ca_dir.lexically_normal();
+  if (!dir.has_filename()) dir = dir.parent_path();  // "ca/" -> "ca"
+  return dir.parent_path() / (dir.filename().string() + "-trust");
+}
+
 Result<std::unique_ptr<CertAuthority>> CertAuthority::open(const fs::path& dir) {
   std::unique_ptr<CertAuthority> ca(new CertAuthority());
   ca->dir_ = dir;
+  ca->trust_dir_ = trust_dir_for(dir);
+  REEL_TRY(ca->make_dirs());
+  // Two reels starting at once must not make two CAs, nor write the trust files together.
+  UniqueFd lock(::open((dir / ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!lock || ::flock(lock.get(), LOCK_EX) != 0) return fail_errno("cannot lock " + dir.string());
   REEL_TRY(ca->load_or_create());
-  REEL_TRY(ca->write_bundle());
+  REEL_TRY(ca->write_trust_files());
   return ca;
 }
 
-Result<void> CertAuthority::load_or_create() {
-  std::error_code ec;
-  fs::create_directories(dir_, ec);
-  if (ec) return fail_msg("cannot create the CA directory {}: {}", dir_.string(), ec.message());
-  if (::chmod(dir_.c_str(), 0700) != 0) return fail_errno("chmod 0700 " + dir_.string());
-  // Two reels starting at once must not make two CAs.
-  UniqueFd lock(::open((dir_ / ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  if (!lock || ::flock(lock.get(), LOCK_EX) != 0) return fail_errno("cannot lock " + dir_.string());
+Result<void> CertAuthority::make_dirs() const {
+  for (const auto& [path, mode] : {std::pair{dir_, 0700}, std::pair{trust_dir_, 0755}}) {
+    std::error_code ec;
+    fs::create_directories(path, ec);
+    if (ec) return fail_msg("cannot create the CA directory {}: {}", path.string(), ec.message());
+    if (::chmod(path.c_str(), mode_t(mode)) != 0)
+      return fail_errno(fmt::format("chmod {:o} {}", mode, path.string()));
+  }
+  warn_if_not_searchable(trust_dir_);
+  return {};
+}
 
+Result<void> CertAuthority::load_or_create() {
   fs::path crt = dir_ / kCertFile, key = dir_ / kKeyFile;
   if (fs::exists(crt) && fs::exists(key)) {
     cert_ = REEL_TRY((from_pem<X509Ptr>(
@@ -191,8 +194,8 @@ Result<void> CertAuthority::load_or_create() {
     PEM_write_bio_PrivateKey(b, key_.get(), nullptr, nullptr, 0, nullptr, nullptr);
   });
   std::string crt_pem = pem_of([&](BIO* b) { PEM_write_bio_X509(b, c); });
-  REEL_TRY(write_file(key, key_pem, 0600));
-  REEL_TRY(write_file(crt, crt_pem, 0644));
+  REEL_TRY(write_file_atomic(key, key_pem, 0600));
+  REEL_TRY(write_file_atomic(crt, crt_pem, 0644));
   created_ = true;
   spdlog::info(
       "created reel's local CA in {} (it signs the certificates reel shows the app for "
@@ -201,19 +204,35 @@ Result<void> CertAuthority::load_or_create() {
   return {};
 }
 
-Result<void> CertAuthority::write_bundle() const {
+Result<void> CertAuthority::write_trust_files() const {
   std::string bundle;
   fs::path system = kSystemBundle;
   if (!fs::exists(system)) system = X509_get_default_cert_file();
-  if (auto sys = read_file(system)) {
+  if (auto sys = read_whole_file(system)) {
     bundle = std::move(*sys);
     if (!bundle.empty() && bundle.back() != '\n') bundle += '\n';
   } else {
     spdlog::warn("no system CA bundle at {}: the app will trust only reel's CA", system.string());
   }
-  bundle += pem_of([&](BIO* b) { PEM_write_bio_X509(b, cert_.get()); });
-  if (auto old = read_file(bundle_path()); old && *old == bundle) return {};
-  return write_file(bundle_path(), bundle, 0644);
+  std::string crt_pem = pem_of([&](BIO* b) { PEM_write_bio_X509(b, cert_.get()); });
+  bundle += crt_pem;
+  // bundle.pem is written last, so an unchanged one means the rest is there too.
+  auto old = read_whole_file(bundle_path());
+  bool current = old && *old == bundle && fs::exists(trust_store_path()) && fs::exists(certs_dir());
+  if (!current) {
+    auto certs = REEL_TRY(with_context(read_pem_certs(bundle), "reel's trust bundle"));
+    REEL_TRY(write_hashed_dir(certs_dir(), certs));
+    std::string store = REEL_TRY(pkcs12_trust_store(certs, kTrustStorePassword));
+    REEL_TRY(write_file_atomic(trust_store_path(), store, 0644));
+    REEL_TRY(write_file_atomic(public_cert_path(), crt_pem, 0644));
+    REEL_TRY(write_file_atomic(bundle_path(), bundle, 0644));
+  }
+  // Older reels kept the bundle in the CA directory itself (0700: unreadable to --user apps).
+  std::error_code ec;
+  if (fs::remove(dir_ / kBundleFile, ec))
+    spdlog::info("reel's trust files moved to {} (readable by every user); the CA key stays in {}",
+                 trust_dir_.string(), dir_.string());
+  return {};
 }
 
 Result<std::shared_ptr<const Leaf>> CertAuthority::leaf_for(const std::string& host) {
@@ -243,10 +262,34 @@ Result<std::shared_ptr<const Leaf>> CertAuthority::leaf_for(const std::string& h
   return out;
 }
 
+std::string java_tool_options(std::string_view existing, const fs::path& store) {
+  std::string out(existing);
+  if (out.find("javax.net.ssl.trustStore=") != std::string::npos) {
+    spdlog::warn(
+        "JAVA_TOOL_OPTIONS already names a trust store: reel leaves it, so a JVM will refuse "
+        "reel's certificate unless that store trusts {} (keytool -importcert)",
+        (store.parent_path() / CertAuthority::kCertFile).string());
+    return out;
+  }
+  std::string path = store.string();
+  // The JVM splits JAVA_TOOL_OPTIONS on white space unless it is quoted.
+  if (path.find_first_of(" \t") != std::string::npos) path = "\"" + path + "\"";
+  if (!out.empty()) out += ' ';
+  out += "-Djavax.net.ssl.trustStore=" + path +
+         " -Djavax.net.ssl.trustStoreType=PKCS12 -Djavax.net.ssl.trustStorePassword=" +
+         kTrustStorePassword;
+  return out;
+}
+
 std::vector<std::string> trust_env(const CertAuthority& ca) {
   std::string bundle = ca.bundle_path().string();
-  return {"SSL_CERT_FILE=" + bundle, "REQUESTS_CA_BUNDLE=" + bundle, "CURL_CA_BUNDLE=" + bundle,
-          "NODE_EXTRA_CA_CERTS=" + bundle};
+  const char* java = std::getenv("JAVA_TOOL_OPTIONS");
+  return {"SSL_CERT_FILE=" + bundle,
+          "SSL_CERT_DIR=" + ca.certs_dir().string(),
+          "REQUESTS_CA_BUNDLE=" + bundle,
+          "CURL_CA_BUNDLE=" + bundle,
+          "NODE_EXTRA_CA_CERTS=" + bundle,
+          "JAVA_TOOL_OPTIONS=" + java_tool_options(java ? java : "", ca.trust_store_path())};
 }
 
 }  // namespace reel::tls

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "core/net.h"
+#include "tls/app_hint.h"
 
 namespace reel::tls {
 namespace {
@@ -201,6 +202,14 @@ void Interceptor::bridge(TakenConnection c, const std::function<void(ConnId)>& o
   if (!down || SSL_set_fd(down.get(), c.client.get()) != 1)
     return give_up(host, "cannot set up TLS: " + openssl_errors());
   SSL_set_app_data(down.get(), &alpn_chosen);
+  // Which program connects, known before it can refuse (it closes at once when it does).
+  bool known;
+  {
+    std::lock_guard lock(mu_);
+    known = accepted_hosts_.contains(host);
+  }
+  std::optional<AppProcess> app;
+  if (!known) app = process_at_other_end(c.client.get());  // walks /proc: not under the lock
   if (auto r = handshake(down.get(), c.client.get(), true, deadline, stopping); !r) {
     {
       std::lock_guard lock(mu_);
@@ -209,9 +218,9 @@ void Interceptor::bridge(TakenConnection c, const std::function<void(ConnId)>& o
       stats_.passed_hosts[host] = "client rejected reel's CA";
     }
     spdlog::warn(
-        "tls: the app refused reel's certificate for {} ({}): its later connections "
-        "there pass through, unrecorded (`reel ca install`, or trust {})",
-        host, r.error().message, ca_.bundle_path().string());
+        "tls: the app refused reel's certificate for {} ({}): its later connections there pass "
+        "through, unrecorded. {}",
+        host, r.error().message, refusal_hint(app, ca_));
     reset_both(c.client.get(), c.upstream.get());
     return end_tap(true);
   }
@@ -219,6 +228,7 @@ void Interceptor::bridge(TakenConnection c, const std::function<void(ConnId)>& o
   {
     std::lock_guard lock(mu_);
     stats_.intercepted++;
+    accepted_hosts_.insert(host);
   }
   spdlog::debug("tls: intercepting {} ({}){}", host, dest->to_string(),
                 alpn_chosen.empty() ? "" : ", ALPN " + alpn_chosen);

@@ -66,6 +66,9 @@ class Interceptor {
   mutable std::mutex mu_;
   std::map<std::string, SslCtxPtr> leaf_ctx_;
   std::set<std::string> pass_hosts_;  // clients rejected reel's certificate for these
+  // Clients accepted reel's certificate for these: no need to know which program connects (see
+  // process_at_other_end) in case it refuses.
+  std::set<std::string> accepted_hosts_;
   InterceptStats stats_;
   BridgeThreads threads_;
 };

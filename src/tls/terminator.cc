@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "tls/app_hint.h"
+
 namespace reel::tls {
 namespace {
 constexpr auto kHandshakeTime = std::chrono::seconds(10);
@@ -55,10 +57,22 @@ void Terminator::bridge(UniqueFd client, UniqueFd plain, Endpoint server) {
   if (!ssl || SSL_set_fd(ssl.get(), client.get()) != 1)
     return reset_both(client.get(), plain.get());
   SSL_set_app_data(ssl.get(), &alpn);
+  // Which program connects, known before it can refuse (it closes at once when it does).
+  bool known;
+  {
+    std::lock_guard lock(mu_);
+    known = accepted_hosts_.contains(host);
+  }
+  std::optional<AppProcess> app;
+  if (!known) app = process_at_other_end(client.get());  // walks /proc: not under the lock
   if (auto r = handshake(ssl.get(), client.get(), true, deadline, stopping); !r) {
-    spdlog::warn("mock tls: the app refused reel's certificate for {} ({}); does it trust {}?",
-                 host, r.error().message, ca_.bundle_path().string());
+    spdlog::warn("mock tls: the app refused reel's certificate for {} ({}). {}", host,
+                 r.error().message, refusal_hint(app, ca_));
     return reset_both(client.get(), plain.get());
+  }
+  {
+    std::lock_guard lock(mu_);
+    accepted_hosts_.insert(host);
   }
   if (!pump({client.get(), ssl.get()}, {plain.get(), nullptr}, stopping, nullptr))
     reset_both(client.get(), plain.get());

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "core/net.h"
@@ -33,6 +34,7 @@ class Terminator {
   CertAuthority& ca_;
   std::mutex mu_;
   std::map<std::string, SslCtxPtr> leaf_ctx_;
+  std::set<std::string> accepted_hosts_;  // the app took reel's certificate for these
   BridgeThreads threads_;
 };
 

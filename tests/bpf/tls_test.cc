@@ -90,7 +90,10 @@ class TlsTest : public ::testing::Test {
     ASSERT_TRUE(leaf) << leaf.error().message;
     leaf_ = *leaf;
   }
-  void TearDown() override { std::filesystem::remove_all(ca_dir_); }
+  void TearDown() override {
+    std::filesystem::remove_all(ca_dir_);
+    std::filesystem::remove_all(tls::trust_dir_for(ca_dir_));  // bundle, trust store, certs/
+  }
 
   std::optional<Cgroup> cg_;
   std::unique_ptr<Capture> cap_;
