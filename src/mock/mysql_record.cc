@@ -100,7 +100,7 @@ class MysqlRecorder final : public CallRecorder {
       t.responses.push_back(my::server_handshake_value(p, greeting));
       if (greeting) {
         pm::Greeting g = pm::greeting(p);
-        stitch_.server_caps = g.capabilities;
+        pm::learn_greeting(g, stitch_);
         t.summary = "connect " + g.server_version;
       }
       turns_.push_back(std::move(t));
@@ -147,8 +147,7 @@ class MysqlRecorder final : public CallRecorder {
       t.saw(p, first, last, true);
       if (handshake) {
         pm::HandshakeResponse h = pm::handshake_response(p);
-        stitch_.client_caps = h.capabilities;
-        stitch_.caps_known = true;
+        pm::learn_handshake_response(h, stitch_);
         if (!h.user.empty()) t.summary += " " + h.user + "@" + h.database;
       }
       t.requests.push_back(my::client_handshake_value(p, handshake, options_.redactor));

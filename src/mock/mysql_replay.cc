@@ -1,7 +1,9 @@
 // Plays a MySQL server from MySQL mocks: greets (with the recorded greeting when there is one,
 // TLS withdrawn), accepts any login, and answers each command with the recorded response of
-// the mock that fits it best. Prepared statements get ids of our own, so statements from
-// different recorded connections never collide.
+// the mock that fits it best. A prepared statement keeps its recorded id (the replayed client
+// sees what was recorded, and a recorded EXECUTE names it) unless this connection already uses
+// that id for another statement: then it gets one of our own, so statements from different
+// recorded connections never collide.
 #include <random>
 
 #include "mock/common.h"
@@ -200,9 +202,8 @@ class MysqlResponder final : public Responder {
     if (pick && pick->mock && pick->fit != Fit::kNone) {
       std::string bytes = recorded(*pick->mock).response;
       if (command == pm::kComStmtPrepare && bytes.size() >= 9 && bytes[4] == '\0') {
-        std::uint32_t id = next_statement_++;
+        std::uint32_t id = statement_for(bytes, live.sql);
         for (int i = 0; i < 4; ++i) bytes[5 + i] = static_cast<char>(id >> (8 * i));
-        statements_[id] = live.sql;
       }
       out.bytes += bytes;
       return;
@@ -217,6 +218,20 @@ class MysqlResponder final : public Responder {
       ctx_.pool->record_unmatched(
           Unmatched{ctx_.pool->current_test(), testset::MockKind::kMySql, ctx_.server, what, ""});
     }
+  }
+
+  // The id a PREPARE_OK (wire bytes) hands out for `sql` on this connection.
+  std::uint32_t statement_for(const std::string& prepare_ok, const std::string& sql) {
+    std::uint32_t id = 0;
+    for (int i = 0; i < 4; ++i)
+      id |= std::uint32_t{static_cast<unsigned char>(prepare_ok[5 + i])} << (8 * i);
+    auto it = statements_.find(id);
+    if (id == 0 || id == 0xffffffff || (it != statements_.end() && it->second != sql)) {
+      while (statements_.count(next_statement_)) next_statement_++;
+      id = next_statement_++;
+    }
+    statements_[id] = sql;
+    return id;
   }
 
   Context ctx_;

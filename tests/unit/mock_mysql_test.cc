@@ -201,13 +201,14 @@ TEST(MockMysql, ReplaysQueriesAndStatements) {
   auto stats = r.pool.stats();
   EXPECT_EQ(stats.exact, 3u);
   EXPECT_EQ(stats.structural, 1u);
-  // Our statement id, not the recorded 42; EXECUTE with it finds the recorded execution.
-  EXPECT_EQ(r.send(kPrepare), prepare_answer(1));
-  EXPECT_EQ(r.send(execute(1, 7)), kExecuteAnswer);
+  // The recorded statement id 42, so the recorded EXECUTE itself (as reel record's self-check
+  // sends it) finds the recorded execution.
+  EXPECT_EQ(r.send(kPrepare), prepare_answer(42));
+  EXPECT_EQ(r.send(execute(42, 7)), kExecuteAnswer);
   EXPECT_EQ(r.pool.stats().exact, 5u);
-  EXPECT_EQ(r.send(execute(1, 8)), kExecuteAnswer);
+  EXPECT_EQ(r.send(execute(42, 8)), kExecuteAnswer);
   EXPECT_EQ(r.pool.stats().structural, 2u);
-  EXPECT_EQ(r.send(packet(0, "\x19" + le(1, 4))), "");  // COM_STMT_CLOSE: no answer
+  EXPECT_EQ(r.send(packet(0, "\x19" + le(42, 4))), "");  // COM_STMT_CLOSE: no answer
   EXPECT_TRUE(r.pool.take_unmatched().empty());
   EXPECT_EQ(r.send(packet(0, "\x01")), "");
   EXPECT_TRUE(r.closed);
@@ -223,8 +224,37 @@ TEST(MockMysql, SessionWideCommandMocksStillAnswer) {
   EXPECT_EQ(r.send(kHandshake), kAuthDone);
   EXPECT_EQ(r.send(kSelect7), kSelect7Answer);
   EXPECT_EQ(r.send(kUpdate), kUpdateAnswer);
-  EXPECT_EQ(r.send(kPrepare), prepare_answer(1));
-  EXPECT_EQ(r.send(execute(1, 7)), kExecuteAnswer);
+  EXPECT_EQ(r.send(kPrepare), prepare_answer(42));
+  EXPECT_EQ(r.send(execute(42, 7)), kExecuteAnswer);
+  EXPECT_TRUE(r.pool.take_unmatched().empty());
+}
+
+TEST(MockMysql, RecordedStatementIdTakenByAnotherStatementGetsOurOwn) {
+  // Two recorded connections each prepared a statement the server numbered 42.
+  auto mocks = mocks_of(record(nullptr));
+  const std::string other = packet(0, "\x16SELECT id FROM users WHERE name = ?");
+  for (std::size_t i = 0, n = mocks.size(); i < n; ++i) {
+    auto& spec = std::get<testset::PacketMockSpec>(mocks[i].spec);
+    const testset::Value* payload =
+        spec.requests.empty() ? nullptr : spec.requests[0].find("payload");
+    std::string req;
+    if (!payload || !testset::base64_decode(payload->text, req) || req != kPrepare) continue;
+    testset::Mock copy = mocks[i];
+    auto& copy_spec = std::get<testset::PacketMockSpec>(copy.spec);
+    for (auto& [key, value] : copy_spec.requests[0].members) {
+      if (key == "payload") value = testset::Value::string(base64_encode(other));
+      if (key == "message") value.find("query")->text = "SELECT id FROM users WHERE name = ?";
+    }
+    copy.name = "mock-other";
+    mocks.push_back(copy);
+    break;
+  }
+  Replay r(mocks);
+  r.login();
+  EXPECT_EQ(r.send(kPrepare), prepare_answer(42));
+  EXPECT_EQ(r.send(kPrepare), prepare_answer(42));  // the same statement again: the same id
+  EXPECT_EQ(r.send(other), prepare_answer(1));      // 42 is taken here: one of our own
+  EXPECT_EQ(r.send(execute(42, 7)), kExecuteAnswer);
   EXPECT_TRUE(r.pool.take_unmatched().empty());
 }
 

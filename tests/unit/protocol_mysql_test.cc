@@ -3,6 +3,7 @@
 #include <string>
 
 #include "protocol_harness.h"
+#include "protocols/mysql/decode.h"
 #include "protocols/mysql/parse.h"
 #include "wire_builders.h"
 
@@ -210,6 +211,74 @@ TEST(Mysql, GarbageResponsesDoNotCrashTheStitcher) {
   auto ex = h.take(true);
   ASSERT_FALSE(ex.empty());
   EXPECT_EQ(ex[0].method, "COM_QUERY");
+}
+
+// MariaDB 10.11 and node mysql2 3.x, as recorded: the server offers its extended capabilities
+// (CLIENT_MYSQL unset, 0x1d in the greeting's reserved bytes), the client asks for extended
+// metadata (0x08 in its filler), and every column definition then carries one more
+// length-encoded field before the fixed part. Binary rows are read with the types behind it.
+std::string unhex(std::string_view hex) {
+  std::string out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out += static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));
+  }
+  return out;
+}
+
+TEST(Mysql, MariadbExtendedMetadataColumnsKeepBinaryRowsReadable) {
+  const std::string mariadb_greeting = unhex(
+      "640000000a352e352e352d31302e31312e31392d4d6172696144422d302b646562313275310006000000747778"
+      "745e5a2b6300fef7080200ff81150000000000001d000000357b2d6c5b61556479526e52006d7973716c5f6e61"
+      "746976655f70617373776f726400");
+  const std::uint32_t caps = 0x00baf3ce;  // mysql2's, CLIENT_MYSQL unset
+  const std::string mysql2_handshake = packet(
+      1, le(caps, 4) + le(0x01000000, 4) + '\x21' + std::string(19, '\0') + le(0x08, 4) + "app\0"s +
+             '\x14' + std::string(20, '\x5a') + "shop\0"s + "mysql_native_password\0"s);
+  Harness h(Protocol::kMysql);
+  h.server(mariadb_greeting).client(mysql2_handshake);
+  h.server(packet(2, "\x00\x00\x00\x02\x00\x00\x00"sv));
+  h.client(packet(0, "\x17\x0d\x00\x00\x00\x00\x01\x00\x00\x00"sv));
+  h.server(
+      packet(1, "\x02"sv) +
+      packet(2, unhex("036465660473686f7006745f6e6f646506745f6e6f6465026964026964000c3f000b00"
+                      "0000030350000000")) +
+      packet(3, unhex("036465660473686f7006745f6e6f646506745f6e6f646505707269636505707269636500"
+                      "0c3f000a000000f60000020000")) +
+      packet(4, unhex("fe00002200")) + packet(5, unhex("00000100000004312e3530")) +
+      packet(6, unhex("000005000000052d352e3130")) + packet(7, unhex("fe00002200")));
+  auto ex = h.take();
+  ASSERT_EQ(ex.size(), 2u);
+  EXPECT_EQ(ex[0].method, "Connect");
+  EXPECT_EQ(ex[0].target, "app@shop");
+  EXPECT_EQ(ex[1].method, "COM_STMT_EXECUTE");
+  EXPECT_EQ(ex[1].fields.at("mysql.columns"), "id\tprice");
+  EXPECT_EQ(ex[1].fields.at("mysql.rows"), "2");
+  EXPECT_EQ(ex[1].response_body.data, "1\t1.50\n5\t-5.10\n");
+  EXPECT_FALSE(ex[1].gap);
+}
+
+TEST(Mysql, ExtendedCapabilitiesOnlyWhenClientMysqlIsUnset) {
+  mysql::Packet g;
+  g.payload = unhex(
+      "0a352e352e352d31302e31312e31392d4d6172696144422d302b646562313275310006000000747778745e5a2b"
+      "6300fef7080200ff81150000000000001d000000357b2d6c5b61556479526e52006d7973716c5f6e617469"
+      "76655f70617373776f726400");
+  mysql::Greeting mg = mysql::greeting(g);
+  EXPECT_EQ(mg.mariadb_capabilities, 0x1du);
+  EXPECT_EQ(mg.auth_plugin, "mysql_native_password");
+  mysql::Packet hr;
+  hr.payload = handshake_response().substr(4);
+  hr.payload.replace(9 + 19, 4, le(0x08, 4));  // filler bytes, but CLIENT_MYSQL is set
+  mysql::HandshakeResponse h = mysql::handshake_response(hr);
+  EXPECT_EQ(h.mariadb_capabilities, 0u);
+  EXPECT_EQ(h.user, "root");
+  // The same column definition, read with and without the extended metadata field.
+  mysql::Packet col;
+  col.payload = unhex(
+      "036465660473686f7006745f6e6f646506745f6e6f6465026964026964000c3f000b000000030350000000");
+  EXPECT_EQ(mysql::column_def(col, true).type, 0x03);
+  EXPECT_EQ(mysql::column_def(col, true).name, "id");
+  EXPECT_NE(mysql::column_def(col, false).type, 0x03);
 }
 
 TEST(Mysql, ChangeUserWaitsForTheFinalOk) {

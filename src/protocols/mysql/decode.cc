@@ -77,8 +77,12 @@ Greeting greeting(const Packet& p) {
   g.capabilities = caps_low;
   std::uint16_t caps_high = 0;
   std::uint8_t auth_len = 0;
-  if (!r.skip(3) || !r.le16(caps_high) || !r.u8(auth_len) || !r.skip(10)) return g;
+  if (!r.skip(3) || !r.le16(caps_high) || !r.u8(auth_len) || !r.skip(6)) return g;
   g.capabilities |= std::uint32_t{caps_high} << 16;
+  // The last 4 of the 10 reserved bytes: MariaDB's extended capabilities, when it says so.
+  std::uint32_t extended = 0;
+  if (!r.le32(extended)) return g;
+  if ((g.capabilities & kClientMysql) == 0) g.mariadb_capabilities = extended;
   std::size_t auth2 = auth_len > 8 ? std::max<std::size_t>(13, auth_len - 8) : 13;
   std::string_view plugin;
   if (r.skip(auth2) && r.cstring(plugin)) g.auth_plugin = std::string(plugin);
@@ -89,7 +93,11 @@ HandshakeResponse handshake_response(const Packet& p) {
   HandshakeResponse h;
   ByteReader r(p.payload);
   std::string_view user;
-  if (!r.le32(h.capabilities) || !r.skip(4 + 1 + 23) || !r.cstring(user)) return h;
+  std::uint32_t extended = 0;  // the last 4 of the 23 filler bytes
+  if (!r.le32(h.capabilities) || !r.skip(4 + 1 + 19) || !r.le32(extended) || !r.cstring(user)) {
+    return h;
+  }
+  if ((h.capabilities & kClientMysql) == 0) h.mariadb_capabilities = extended;
   h.user = std::string(user);
   std::uint64_t auth_len = 0;
   if (h.capabilities & kClientLenencAuthData) {
@@ -148,12 +156,13 @@ Err err_packet(const Packet& p) {
   return e;
 }
 
-ColumnDef column_def(const Packet& p) {
+ColumnDef column_def(const Packet& p, bool extended_metadata) {
   ColumnDef c;
   ByteReader r(p.payload);
   std::string_view text;
   bool is_null = false;
-  for (int i = 0; i < 6; ++i) {  // catalog, schema, table, org_table, name, org_name
+  // catalog, schema, table, org_table, name, org_name, [MariaDB's extended metadata]
+  for (int i = 0; i < (extended_metadata ? 7 : 6); ++i) {
     if (!lenenc_string(r, text, is_null)) return c;
     if (i == 4) c.name = std::string(text);
   }

@@ -19,12 +19,14 @@ struct Greeting {
   std::string server_version;
   std::uint32_t connection_id = 0;
   std::uint32_t capabilities = 0;
+  std::uint32_t mariadb_capabilities = 0;  // a MariaDB server's extended ones
   std::string auth_plugin;
 };
 Greeting greeting(const Packet& p);  // protocol 10 handshake, sequence 0 from the server
 
 struct HandshakeResponse {
   std::uint32_t capabilities = 0;
+  std::uint32_t mariadb_capabilities = 0;  // the extended ones a MariaDB client asks for
   std::string user;
   std::string database;
   std::string auth_plugin;
@@ -57,7 +59,9 @@ struct ColumnDef {
   std::uint8_t type = 0;
   std::uint16_t flags = 0;
 };
-ColumnDef column_def(const Packet& p);
+// `extended_metadata`: the connection negotiated MariaDB's extended metadata, a length-encoded
+// block after org_name.
+ColumnDef column_def(const Packet& p, bool extended_metadata = false);
 
 // Rows rendered with tabs between values, NULL as "NULL".
 std::string text_row(const Packet& p, const Limits& limits);

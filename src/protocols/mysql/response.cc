@@ -27,11 +27,16 @@ void record_err(const Packet& p, Exchange& e) {
   e.error = "ERROR " + std::to_string(err.code) + " (" + err.sql_state + "): " + err.message;
 }
 
+bool extended_metadata(const StitchState& state) {
+  return state.caps_known &&
+         (state.server_mariadb_caps & state.client_mariadb_caps & kMariadbExtendedMetadata);
+}
+
 // A definition packet: keep its name (result columns) and type (for binary rows).
-void record_column(ResponseReader& reader, const Packet& p, Exchange& e, const Limits& limits,
-                   bool result_column) {
-  ColumnDef c = column_def(p);
+void record_column(ResponseReader& reader, const Packet& p, const StitchState& state, Exchange& e,
+                   const Limits& limits, bool result_column) {
   if (!result_column) return;
+  ColumnDef c = column_def(p, extended_metadata(state));
   if (reader.column_types.size() < limits.max_items) reader.column_types.push_back(c.type);
   std::string& columns = e.fields["mysql.columns"];
   if (!columns.empty()) columns += '\t';
@@ -86,7 +91,7 @@ Progress first_packet(ResponseReader& reader, const Packet& p, StitchState& stat
   if (is_eof(p) || reader.command == kComStatistics) return Progress::kDone;
   if (reader.command == kComFieldList) {
     reader.step = Step::kFieldList;
-    record_column(reader, p, e, limits, true);
+    record_column(reader, p, state, e, limits, true);
     return Progress::kMore;
   }
   if (static_cast<std::uint8_t>(p.payload.empty() ? 0 : p.payload[0]) == 0xfb) {
@@ -143,12 +148,23 @@ Progress definitions(ResponseReader& reader, const Packet& p, StitchState& state
     record_err(p, e);
     return Progress::kDone;
   }
-  record_column(reader, p, e, limits, reader.step == Step::kPrepColumns);
+  record_column(reader, p, state, e, limits, reader.step == Step::kPrepColumns);
   if (--reader.remaining > 0) return Progress::kMore;
   return after_definitions(reader, state);
 }
 
 }  // namespace
+
+void learn_greeting(const Greeting& g, StitchState& state) {
+  state.server_caps = g.capabilities;
+  state.server_mariadb_caps = g.mariadb_capabilities;
+}
+
+void learn_handshake_response(const HandshakeResponse& h, StitchState& state) {
+  state.client_caps = h.capabilities;
+  state.client_mariadb_caps = h.mariadb_capabilities;
+  state.caps_known = true;
+}
 
 void start_response(ResponseReader& reader, std::uint8_t command) {
   reader = ResponseReader{};
@@ -175,7 +191,7 @@ Progress feed_response(ResponseReader& reader, const Packet& p, StitchState& sta
     case Step::kFirst:
       return first_packet(reader, p, state, e, limits);
     case Step::kColumnDefs:
-      record_column(reader, p, e, limits, true);
+      record_column(reader, p, state, e, limits, true);
       if (--reader.remaining == 0) reader.step = Step::kAfterColumns;
       return Progress::kMore;
     case Step::kAfterColumns:
@@ -186,7 +202,7 @@ Progress feed_response(ResponseReader& reader, const Packet& p, StitchState& sta
       return rows(reader, p, state, e, limits);
     case Step::kFieldList:
       if (is_eof(p) || is_err(p)) return Progress::kDone;
-      record_column(reader, p, e, limits, true);
+      record_column(reader, p, state, e, limits, true);
       return Progress::kMore;
     case Step::kUntilOkOrErr:
       if (is_err(p)) record_err(p, e);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "protocols/exchange.h"
+#include "protocols/mysql/decode.h"
 #include "protocols/mysql/types.h"
 
 namespace reel::protocols::mysql {
@@ -13,6 +14,11 @@ enum class Progress : std::uint8_t {
   kDone,        // the packet belongs to the response and ends it
   kEndedBefore  // the response ended before this packet (it starts the next one)
 };
+
+// What the connection phase negotiated and responses depend on (EOF or not, MariaDB's column
+// definitions), learned in one place for trace and record alike.
+void learn_greeting(const Greeting& g, StitchState& state);
+void learn_handshake_response(const HandshakeResponse& h, StitchState& state);
 
 void start_response(ResponseReader& reader, std::uint8_t command);
 

@@ -66,7 +66,7 @@ void start_handshake(const Packet& greeting_packet, StitchState& state) {
   e.fields["mysql.server_version"] = g.server_version;
   e.fields["mysql.connection_id"] = std::to_string(g.connection_id);
   if (!g.auth_plugin.empty()) e.fields["mysql.auth_plugin"] = g.auth_plugin;
-  state.server_caps = g.capabilities;
+  learn_greeting(g, state);
   add_response_packet(greeting_packet, e);
 }
 
@@ -80,8 +80,7 @@ void client_handshake(const Packet& q, StitchState& state) {
     e.host = h.database;
     e.fields["mysql.user"] = h.user;
     if (!h.auth_plugin.empty()) e.fields["mysql.auth_plugin"] = h.auth_plugin;
-    state.client_caps = h.capabilities;
-    state.caps_known = true;
+    learn_handshake_response(h, state);
   }
 }
 

@@ -37,9 +37,14 @@ inline constexpr std::uint8_t kComStmtSendLongData = 0x18;
 inline constexpr std::uint8_t kComStmtClose = 0x19;
 inline constexpr std::uint8_t kComChangeUser = 0x11;
 
+// CLIENT_MYSQL (once CLIENT_LONG_PASSWORD): a MariaDB server leaves it unset in its greeting, and
+// a client that leaves it unset too sends MariaDB's extended capabilities in its filler bytes.
+inline constexpr std::uint32_t kClientMysql = 0x1;
 inline constexpr std::uint32_t kClientSsl = 0x800;
 inline constexpr std::uint32_t kClientDeprecateEof = 0x01000000;
 inline constexpr std::uint16_t kServerMoreResultsExist = 0x0008;
+// MariaDB extended capabilities (the upper 32 bits of its 64-bit set).
+inline constexpr std::uint32_t kMariadbExtendedMetadata = 0x08;  // column defs grow a field
 
 // Where a response stands: which packet the protocol expects next.
 enum class Step : std::uint8_t {
@@ -74,6 +79,8 @@ struct StitchState {
   enum class Phase : std::uint8_t { kUnknown, kHandshake, kCommand } phase = Phase::kUnknown;
   std::uint32_t server_caps = 0;
   std::uint32_t client_caps = 0;
+  std::uint32_t server_mariadb_caps = 0;  // MariaDB extended capabilities, both sides
+  std::uint32_t client_mariadb_caps = 0;
   bool caps_known = false;
   std::map<std::uint32_t, Statement> statements;
   std::optional<std::string> preparing;  // query of the COM_STMT_PREPARE awaiting its OK
