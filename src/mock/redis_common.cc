@@ -48,6 +48,14 @@ std::vector<Value> split_all(std::string_view data, bool request) {
   return out;
 }
 
+protocols::redis::ValueView view_of(const Value& v) {
+  std::string_view simple;
+  if (v.type == '+' && v.bytes.size() >= 3) {  // "+text\r\n"
+    simple = std::string_view(v.bytes).substr(1, v.bytes.size() - 3);
+  }
+  return {v.type, v.args, v.args.size(), simple};
+}
+
 std::string upper(std::string_view s) { return protocols::to_upper(s); }
 
 std::string summary_of(const std::vector<std::string>& args) {

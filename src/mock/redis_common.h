@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "protocols/redis/conversation.h"
 #include "protocols/types.h"
 
 namespace reel::mock::redis {
@@ -14,6 +15,9 @@ struct Value {
   std::vector<std::string> args;  // top-level elements (a command and its arguments)
   char type = 0;                  // RESP type byte, 'i' for an inline command
 };
+
+// What the pairing model (protocols/redis/conversation.h) needs of a value; it points into `v`.
+protocols::redis::ValueView view_of(const Value& v);
 
 enum class Split { kValue, kNeedsMore, kInvalid };
 

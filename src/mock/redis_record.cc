@@ -1,10 +1,13 @@
-// Redis calls become Redis mocks in Keploy's shape: one command and its reply per mock, a
-// pipelined burst split per command and paired with the replies in order.
+// Redis calls become Redis mocks in Keploy's shape: one command and its replies per mock, a
+// pipelined burst split per command. Which replies answer which command is the tracer's model
+// (protocols/redis/conversation.h): in order, one per channel for the subscribe family (until
+// the count reaches 0 for a bare UNSUBSCRIBE), pushes and pub/sub messages answering none.
 #include <deque>
 
 #include "mock/common.h"
 #include "mock/protocols.h"
 #include "mock/redis_common.h"
+#include "protocols/redis/conversation.h"
 #include "protocols/redis/parse.h"
 
 namespace reel::mock {
@@ -19,21 +22,9 @@ bool is_setup_command(const std::string& cmd) {
          cmd == "READONLY" || cmd == "PING";
 }
 
-bool is_subscribe(const std::vector<std::string>& args) {
-  std::string cmd = args.empty() ? std::string() : redis::upper(args[0]);
-  return cmd == "SUBSCRIBE" || cmd == "PSUBSCRIBE" || cmd == "SSUBSCRIBE" ||
-         cmd == "UNSUBSCRIBE" || cmd == "PUNSUBSCRIBE" || cmd == "SUNSUBSCRIBE";
-}
-
-// How many replies a command gets: one per channel for the subscribe family.
-std::size_t replies_for(const std::vector<std::string>& args) {
-  return is_subscribe(args) && args.size() > 2 ? args.size() - 1 : 1;
-}
-
 struct Command {
   redis::Value value;
   std::uint64_t first_ns = 0;
-  std::size_t replies_left = 1;
   std::vector<std::string> replies;
   std::uint64_t last_ns = 0;
   bool startup = false;
@@ -58,6 +49,7 @@ class RedisRecorder final : public CallRecorder {
     read_commands();
     read_replies(ts_ns);
     while (!waiting_.empty()) finish(true);
+    conversation_ = {};
   }
 
   protocols::Protocol protocol() const override { return protocols::Protocol::kRedis; }
@@ -77,7 +69,6 @@ class RedisRecorder final : public CallRecorder {
       requests_.erase(0, n);
       Command c;
       c.first_ns = request_start_ns_;
-      c.replies_left = replies_for(v.args);
       std::string cmd = v.args.empty() ? std::string() : redis::upper(v.args[0]);
       c.startup = at_start_ && is_setup_command(cmd);
       if (!c.startup) at_start_ = false;
@@ -98,14 +89,17 @@ class RedisRecorder final : public CallRecorder {
         continue;
       }
       responses_.erase(0, n);
-      // A RESP3 push or a pub/sub message answers no command.
-      if (waiting_.empty() || (v.type == '>' && !is_subscribe(waiting_.front().value.args))) {
+      // A push, a pub/sub message or a MONITOR line answers no command; nor does a reply with
+      // no command waiting.
+      if (waiting_.empty() || protocols::redis::is_push(redis::view_of(v), conversation_)) {
         continue;
       }
       Command& c = waiting_.front();
+      bool done =
+          protocols::redis::take_reply(redis::view_of(c.value), redis::view_of(v), conversation_);
       c.replies.push_back(std::move(v.bytes));
       c.last_ns = ts_ns;
-      if (--c.replies_left == 0) finish(false);
+      if (done) finish(false);
     }
   }
 
@@ -151,6 +145,7 @@ class RedisRecorder final : public CallRecorder {
   std::string requests_, responses_;
   std::uint64_t request_start_ns_ = 0;
   std::deque<Command> waiting_;
+  protocols::redis::Conversation conversation_;  // which replies answer which command
   bool at_start_ = true;
 };
 

@@ -24,6 +24,8 @@ bool same_arg(const std::string& recorded, const std::string& live) {
   return recorded == live || testset::Redactor::is_placeholder(recorded);
 }
 
+bool is_quit(const Args& cmd) { return !cmd.empty() && protocols::iequals(cmd[0], "QUIT"); }
+
 Fit command_fit(const Args& recorded, const Args& live) {
   if (recorded.empty() || live.empty() || !protocols::iequals(recorded[0], live[0])) {
     return Fit::kNone;
@@ -86,15 +88,18 @@ class RedisResponder final : public Responder {
     };
     if (auto pick = ctx_.pool->pick(testset::MockKind::kRedis, ctx_.server, fit)) {
       out.bytes += joined_responses(*pick->mock);
-      return commands_of(*pick->mock).size();
+      std::size_t n = commands_of(*pick->mock).size();
+      // Redis closes the connection after QUIT's OK, and clients wait for that (ioredis does).
+      for (std::size_t k = i; k < i + n; ++k) out.close = out.close || is_quit(live[k]);
+      return n;
     }
     const Args& cmd = live[i];
-    std::string name = cmd.empty() ? std::string() : redis::upper(cmd[0]);
-    if (name == "QUIT") {  // nothing recorded for goodbye: say it anyway
+    if (is_quit(cmd)) {  // nothing recorded for goodbye: say it anyway
       out.bytes += "+OK\r\n";
       out.close = true;
       return 1;
     }
+    std::string name = cmd.empty() ? std::string() : redis::upper(cmd[0]);
     if (name == "ECHO" && cmd.size() == 2) {  // its answer is its argument: nothing to look up
       // (redis-cli --pipe ends with an ECHO of 20 random bytes and waits for them)
       out.bytes += "$" + std::to_string(cmd[1].size()) + "\r\n" + cmd[1] + "\r\n";

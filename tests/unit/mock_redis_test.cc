@@ -93,6 +93,102 @@ TEST(MockRedis, ReplaysExactStructuralAndUnmatched) {
   EXPECT_TRUE(bye.close);
 }
 
+TEST(MockRedis, RecordedQuitClosesTheConnection) {
+  // ioredis' quit() resolves only when the server closes, as Redis does after QUIT's OK: a
+  // recorded QUIT must close too, or the app never exits.
+  auto rec = CallRecorder::create(ep("127.0.0.1:40000"), kServer, {});
+  auto calls = record(*rec, {{kUp, cmd({"get", "io:missing"})},
+                             {kDown, "$-1\r\n"},
+                             {kUp, cmd({"quit"})},
+                             {kDown, "+OK\r\n"}});
+  ASSERT_EQ(calls.size(), 2u);
+  MockPool pool(mocks_of(calls), {});
+  auto r = Responder::create({&pool, {}, kServer});
+  auto get = r->feed(bytes(cmd({"get", "io:missing"})));
+  EXPECT_EQ(get.bytes, "$-1\r\n");
+  EXPECT_FALSE(get.close);
+  auto bye = r->feed(bytes(cmd({"quit"})));
+  EXPECT_EQ(bye.bytes, "+OK\r\n");
+  EXPECT_TRUE(bye.close);
+  EXPECT_EQ(pool.stats().exact, 2u);
+}
+
+// The recorder pairs replies with the tracer's model (protocols/redis/conversation.h).
+const std::string& replies_of(const RecordedCall& c, std::size_t i = 0) {
+  return payload(c.mock).responses.at(i).message.at(0).data;
+}
+
+TEST(MockRedis, BareUnsubscribeRecordsEveryConfirmation) {
+  // redis-py: pubsub() subscribes to two channels, then unsubscribe() names none; Redis confirms
+  // each channel, the last with count 0. The second confirmation used to be left over.
+  auto rec = CallRecorder::create(ep("127.0.0.1:40000"), kServer, {});
+  std::string unsub =
+      "*3\r\n$11\r\nunsubscribe\r\n$7\r\npy:news\r\n:1\r\n"
+      "*3\r\n$11\r\nunsubscribe\r\n$10\r\npy:weather\r\n:0\r\n";
+  auto calls = record(*rec, {{kUp, cmd({"SUBSCRIBE", "py:news", "py:weather"})},
+                             {kDown,
+                              "*3\r\n$9\r\nsubscribe\r\n$7\r\npy:news\r\n:1\r\n"
+                              "*3\r\n$9\r\nsubscribe\r\n$10\r\npy:weather\r\n:2\r\n"},
+                             {kUp, cmd({"UNSUBSCRIBE"})},
+                             {kDown, unsub.substr(0, 30)},
+                             {kDown, unsub.substr(30)},
+                             {kUp, cmd({"PING"})},
+                             {kDown, "+PONG\r\n"}});
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls[1].summary, "UNSUBSCRIBE");
+  const auto& p = payload(calls[1].mock);
+  std::string joined;
+  for (const auto& r : p.responses) joined += r.message.at(0).data;
+  EXPECT_EQ(joined, unsub);
+  EXPECT_EQ(replies_of(calls[2]), "+PONG\r\n");
+  for (const auto& c : calls) EXPECT_FALSE(c.mock.metadata.count("reel.unanswered"));
+
+  MockPool pool(mocks_of(calls), {});
+  auto r = Responder::create({&pool, {}, kServer});
+  r->feed(bytes(cmd({"SUBSCRIBE", "py:news", "py:weather"})));
+  EXPECT_EQ(r->feed(bytes(cmd({"UNSUBSCRIBE"}))).bytes, unsub);
+  EXPECT_EQ(r->feed(bytes(cmd({"PING"}))).bytes, "+PONG\r\n");
+}
+
+TEST(MockRedis, PubSubMessagesAnswerNoCommand) {
+  // RESP2: a message published while the subscriber's UNSUBSCRIBE is on its way arrives before
+  // the confirmation. RESP3: a push for one channel while SUBSCRIBE of another waits.
+  auto rec = CallRecorder::create(ep("127.0.0.1:40000"), kServer, {});
+  auto calls = record(*rec, {{kUp, cmd({"SUBSCRIBE", "news"})},
+                             {kDown, "*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n"},
+                             {kUp, cmd({"UNSUBSCRIBE", "news"})},
+                             {kDown,
+                              "*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$2\r\nhi\r\n"
+                              "*3\r\n$11\r\nunsubscribe\r\n$4\r\nnews\r\n:0\r\n"},
+                             {kUp, cmd({"HELLO", "3"})},
+                             {kDown, "%1\r\n$6\r\nserver\r\n$5\r\nredis\r\n"},
+                             {kUp, cmd({"SUBSCRIBE", "a"})},
+                             {kDown, ">3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n"},
+                             {kUp, cmd({"SUBSCRIBE", "b"})},
+                             {kDown,
+                              ">3\r\n$7\r\nmessage\r\n$1\r\na\r\n$2\r\nyo\r\n"
+                              ">3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n"}});
+  ASSERT_EQ(calls.size(), 5u);
+  EXPECT_EQ(calls[1].summary, "UNSUBSCRIBE news");
+  EXPECT_EQ(replies_of(calls[1]), "*3\r\n$11\r\nunsubscribe\r\n$4\r\nnews\r\n:0\r\n");
+  EXPECT_EQ(calls[4].summary, "SUBSCRIBE b");
+  EXPECT_EQ(replies_of(calls[4]), ">3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n");
+  for (const auto& c : calls) EXPECT_FALSE(c.mock.metadata.count("reel.unanswered"));
+}
+
+TEST(MockRedis, MonitorLinesAnswerNoCommand) {
+  auto rec = CallRecorder::create(ep("127.0.0.1:40000"), kServer, {});
+  auto calls = record(*rec, {{kUp, cmd({"MONITOR"})},
+                             {kDown, "+OK\r\n"},
+                             {kUp, cmd({"QUIT"})},
+                             {kDown,
+                              "+1733497200.123456 [0 127.0.0.1:51234] \"GET\" \"k\"\r\n"
+                              "+OK\r\n"}});
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[1].summary, "QUIT");
+  EXPECT_EQ(replies_of(calls[1]), "+OK\r\n");
+}
+
 TEST(MockRedis, KeployPipelinedMockReplays) {
   // Keploy keeps a read per payload, so one mock may hold two commands and both replies.
   testset::ByteExchange x;

@@ -43,20 +43,8 @@ std::string lower_arg(const Frame& f, std::size_t i) {
   return i < f.args.size() ? to_lower(f.args[i]) : std::string();
 }
 
-bool is_subscribe_family(std::string_view cmd) {
-  return cmd == "subscribe" || cmd == "psubscribe" || cmd == "ssubscribe" || cmd == "unsubscribe" ||
-         cmd == "punsubscribe" || cmd == "sunsubscribe";
-}
-
-bool is_push(const Frame& r, const StitchState& state) {
-  if (r.type == '>') return !is_subscribe_family(lower_arg(r, 0));
-  if (state.monitor && r.type == '+' && !r.text.data.empty() && r.text.data[0] >= '0' &&
-      r.text.data[0] <= '9') {
-    return true;
-  }
-  if (!state.subscribed || r.type != '*') return false;
-  std::string kind = lower_arg(r, 0);
-  return kind == "message" || kind == "pmessage" || kind == "smessage";
+ValueView view_of(const Frame& f) {
+  return {f.type, f.args, f.arg_count, f.type == '+' ? std::string_view(f.text.data) : ""};
 }
 
 // Passwords do not belong in traces or recordings.
@@ -124,29 +112,16 @@ void emit_push(Frame& r, const Limits& limits, std::vector<Exchange>& out) {
   emit(std::move(e), out);
 }
 
-// Replies a subscribe-family command waits for: one per channel, or (bare UNSUBSCRIBE) until
-// the subscription count reaches zero.
-std::int64_t expected_replies(const Frame& q) {
-  std::int64_t channels = q.arg_count > 1 ? static_cast<std::int64_t>(q.arg_count - 1) : 0;
-  return channels > 0 ? channels : -1;
-}
-
 // One reply to the front command; true when that command is complete.
 bool take_reply(Frame& q, Frame& r, StitchState& state, const Limits& limits) {
-  std::string cmd = lower_arg(q, 0);
+  // Asked first: fill_request redacts the command's arguments and add_response moves the text.
+  bool done = redis::take_reply(view_of(q), view_of(r), state.conversation);
   if (!state.collecting) {
     state.collecting = new_exchange();
     fill_request(q, *state.collecting, limits);
-    state.replies_left = is_subscribe_family(cmd) ? expected_replies(q) : 1;
   }
   add_response(r, *state.collecting, limits);
-  if (cmd == "monitor" && !r.error) state.monitor = true;
-  std::string kind = lower_arg(r, 0);
-  if (!is_subscribe_family(cmd) || !is_subscribe_family(kind)) return true;  // errors end it too
-  std::int64_t count = 0;
-  if (r.args.size() > 2 && parse_int64(r.args[2], count)) state.subscribed = count > 0;
-  if (state.replies_left < 0) return count == 0;
-  return --state.replies_left <= 0;
+  return done;
 }
 
 }  // namespace
@@ -155,7 +130,7 @@ void stitch(std::deque<Frame>& requests, std::deque<Frame>& responses, StitchSta
             const Limits& limits, bool flush, std::vector<Exchange>& out) {
   while (!responses.empty()) {
     Frame& r = responses.front();
-    if (is_push(r, state)) {
+    if (is_push(view_of(r), state.conversation)) {
       emit_push(r, limits, out);
     } else if (requests.empty() ||
                (!state.collecting && r.time.first_ns < requests.front().time.first_ns)) {
@@ -172,9 +147,10 @@ void stitch(std::deque<Frame>& requests, std::deque<Frame>& responses, StitchSta
     responses.pop_front();
   }
   while (!requests.empty() && (flush || requests.size() > limits.max_pending)) {
-    if (state.collecting) {
+    if (state.collecting) {  // cut short: the replies it still waited for never came
       emit(std::move(*state.collecting), out);
       state.collecting.reset();
+      state.conversation.replies_left = 0;
     } else {
       Exchange e = new_exchange();
       fill_request(requests.front(), e, limits);

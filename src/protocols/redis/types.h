@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "protocols/exchange.h"
+#include "protocols/redis/conversation.h"
 #include "protocols/types.h"
 
 namespace reel::protocols::redis {
@@ -28,11 +29,9 @@ struct Frame : FrameBase {
 struct State {};
 
 struct StitchState {
-  bool subscribed = false;  // the connection is in pub/sub mode: arrays may be pushes
-  bool monitor = false;     // MONITOR streams a simple string per command seen by the server
+  Conversation conversation;  // which replies answer which command (conversation.h)
   // A command with several replies ((P|S)SUBSCRIBE a b c) collects them here.
   std::optional<Exchange> collecting;
-  std::int64_t replies_left = 0;  // -1: until a reply's subscription count reaches 0
 };
 
 }  // namespace reel::protocols::redis
