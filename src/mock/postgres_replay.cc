@@ -24,6 +24,7 @@ using testset::Value;
 // What a mock recorded, read back once per responder.
 struct Recorded {
   bool usable = false;
+  std::string unusable;  // why not, for the user
   bool startup = false;
   std::vector<std::vector<Message>> requests;  // client segments
   std::vector<std::string> responses;          // server segments, wire bytes
@@ -39,16 +40,6 @@ struct Recorded {
 const std::string* text_at(const Value& v, std::string_view key) {
   const Value* f = v.find(key);
   return f && f->is_scalar() ? &f->text : nullptr;
-}
-
-// Keploy's files may hold no payload: a simple Query can still be rebuilt from its text.
-bool rebuild_query(const Value& packet, std::vector<Message>& out) {
-  const Value* header = packet.find("header");
-  const Value* query = packet.find("query");
-  const std::string* sql = query && query->is_mapping() ? text_at(*query, "string") : nullptr;
-  if (!header || header->items.size() != 1 || header->items[0].text != "Q" || !sql) return false;
-  out.push_back(pg::typed('Q', *sql + '\0'));
-  return true;
 }
 
 // One turn as the matcher compares it.
@@ -71,29 +62,55 @@ Shape shape_of(const std::vector<Message>& msgs, const std::string& sql) {
 Recorded read_mock(const testset::Mock& mock) {
   Recorded r;
   const auto* spec = std::get_if<testset::PacketMockSpec>(&mock.spec);
-  if (!spec || spec->requests.empty()) return r;
-  if (auto it = mock.metadata.find("reel.truncated"); it != mock.metadata.end()) return r;
+  if (!spec || spec->requests.empty()) {
+    r.unusable = "no requests";
+    return r;
+  }
+  if (auto it = mock.metadata.find("reel.truncated"); it != mock.metadata.end()) {
+    r.unusable = "recorded cut short (reel.truncated)";
+    return r;
+  }
+  // A packet's messages from its payload, or rebuilt from Keploy's decoded fields.
+  auto messages = [&](const Value& packet, bool client, std::vector<Message>& out) -> bool {
+    if (const std::string* payload = text_at(packet, "payload")) {
+      std::string bytes;
+      if (testset::base64_decode(*payload, bytes) && pg::split(bytes, client, out)) return true;
+      r.unusable = fmt::format("line {}: a payload that is not whole PostgreSQL messages", packet.line);
+      return false;
+    }
+    auto rebuilt = pg::from_keploy(packet, client);
+    if (!rebuilt) {
+      r.unusable = fmt::format("line {}: {}", packet.line, rebuilt.error().message);
+      return false;
+    }
+    out = std::move(*rebuilt);
+    return true;
+  };
   for (const Value& packet : spec->requests) {
     std::vector<Message> msgs;
-    std::string bytes;
-    const std::string* payload = text_at(packet, "payload");
-    bool ok = payload ? testset::base64_decode(*payload, bytes) && pg::split(bytes, true, msgs)
-                      : rebuild_query(packet, msgs);
-    if (!ok && packet.find("password_message")) ok = true;  // redacted: never compared
-    if (!ok) return r;
-    for (const auto& m : msgs) r.startup = r.startup || m.tag == pp::kUntyped;
     if (const std::string* id = text_at(packet, "identifier"); id && *id == "StartupRequest") {
       r.startup = true;
     }
+    bool ok = messages(packet, true, msgs);
+    if (!ok && packet.find("password_message")) ok = true;  // redacted: never compared
+    if (!ok && r.startup) ok = true;  // start-up: reel answers any login itself
+    if (!ok) return r;
+    for (const auto& m : msgs) r.startup = r.startup || m.tag == pp::kUntyped;
     r.requests.push_back(std::move(msgs));
   }
   for (const Value& packet : spec->responses) {
-    std::string bytes;
-    const std::string* payload = text_at(packet, "payload");
-    if (!payload || !testset::base64_decode(*payload, bytes)) return r;
-    r.responses.push_back(std::move(bytes));
+    std::vector<Message> msgs;
+    if (!messages(packet, false, msgs)) {
+      if (r.startup) continue;  // its parameters are a nicety: defaults stand in
+      return r;
+    }
+    r.responses.push_back(pg::wire(msgs));
   }
-  if (r.responses.empty()) return r;
+  r.unusable.clear();
+  if (r.responses.empty()) {
+    r.unusable = "no answer";
+    return r;
+  }
   std::string sql;
   if (const Value* q = spec->requests.front().find("query"); q && q->is_mapping()) {
     if (const std::string* s = text_at(*q, "string")) sql = *s;
@@ -243,15 +260,37 @@ class PostgresResponder final : public Responder {
     bool only_sync_owed = complete && turn_.back().tag == 'S' && answered_ + 1 == turn_.size();
     if (!failed_ && !only_sync_owed) {
       std::string what = sql.empty() ? "[" + live.tags + "]" : one_line(sql);
-      out.bytes += pg::wire(pg::error_response("XX000", "reel: no recorded answer for: " + what));
+      std::string closest = unusable_for(live);
+      std::string message = closest.empty() ? "reel: no recorded answer for: " + what
+                                            : "reel: the answer recorded for: " + what +
+                                                  " cannot be replayed (" + closest + ")";
+      out.bytes += pg::wire(pg::error_response("XX000", message));
       if (tx_ != 'I') tx_ = 'E';
       failed_ = true;
       if (ctx_.pool) {
         ctx_.pool->record_unmatched(Unmatched{ctx_.pool->current_test(),
-                                              testset::MockKind::kPostgres, ctx_.server, what, ""});
+                                              testset::MockKind::kPostgres, ctx_.server, what,
+                                              closest});
       }
     }
     if (complete) out.bytes += pg::wire(pg::ready_for_query(tx_));
+  }
+
+  // A recorded call for the same SQL that reel could not read back (Keploy's decoded form with
+  // a field reel does not know): its name and why, so the miss is not called unrecorded.
+  std::string unusable_for(const Shape& live) {
+    if (!ctx_.pool || live.sql.empty()) return "";
+    for (const testset::Mock* m : ctx_.pool->all_of(testset::MockKind::kPostgres)) {
+      const Recorded& r = recorded(*m);
+      if (r.usable || r.unusable.empty()) continue;
+      const auto* spec = std::get_if<testset::PacketMockSpec>(&m->spec);
+      if (!spec || spec->requests.empty()) continue;
+      const Value* q = spec->requests.front().find("query");
+      const std::string* text = q && q->is_mapping() ? text_at(*q, "string") : nullptr;
+      if (text && normalize_sql(*text, SqlDialect::kPostgres) == live.sql)
+        return m->name + ": " + r.unusable;
+    }
+    return "";
   }
 
   // COPY FROM STDIN: the client's data is done; the rest of the recorded answer follows.
@@ -353,6 +392,11 @@ class PostgresResponder final : public Responder {
 };
 
 }  // namespace
+
+std::string postgres_mock_problem(const testset::Mock& mock) {
+  Recorded r = read_mock(mock);
+  return r.usable || r.startup ? "" : r.unusable;
+}
 
 std::unique_ptr<Responder> make_postgres_responder(const Responder::Context& ctx) {
   return std::make_unique<PostgresResponder>(ctx);

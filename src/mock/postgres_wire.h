@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/result.h"
 #include "protocols/postgres/types.h"
 #include "testset/redact.h"
 #include "testset/yaml_value.h"
@@ -43,6 +44,10 @@ std::string tags(const std::vector<Message>& msgs);
 testset::Value request_value(const std::vector<Message>& client, const std::string& sql,
                              const testset::Redactor* redactor);
 testset::Value response_value(const std::vector<Message>& server);
+
+// Keploy's decoded packets (no payload): the messages rebuilt from the header list and the
+// fields Keploy writes for each (postgres_keploy.cc). The error names what could not be used.
+Result<std::vector<Message>> from_keploy(const testset::Value& packet, bool from_client);
 
 // Message builders for the responder.
 Message typed(char tag, std::string payload);

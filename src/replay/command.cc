@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "core/signals.h"
 #include "kernel/privileges.h"
+#include "mock/protocols.h"
 #include "replay/environment.h"
 #include "replay/http_client.h"
 #include "replay/report.h"
@@ -109,6 +110,19 @@ std::vector<testset::NoiseRule> rules_for(const testset::ReelConfig& config, con
   return rules;
 }
 
+// Mocks a set holds that reel cannot replay are said when the set is loaded, by file (and line
+// where there is one), never left to surface as "no recorded answer" at replay.
+void warn_unusable(const testset::TestSet& set) {
+  std::string file = (set.dir / "mocks.yaml").string();
+  for (const auto& [kind, n] : set.unknown_mock_kinds)
+    spdlog::warn("{}: {} mocks of kind '{}', which reel cannot replay", file, n, kind);
+  for (const auto& m : set.mocks) {
+    if (m.kind != testset::MockKind::kPostgres) continue;
+    if (auto why = mock::postgres_mock_problem(m); !why.empty())
+      spdlog::warn("{}: {} (Postgres) cannot be replayed: {}", file, m.name, why);
+  }
+}
+
 TestResult run_one(const testset::TestCase& test, const Endpoint& app, mock::MockPool& pool,
                    const std::vector<testset::NoiseRule>& rules, const TestCommandOptions& o) {
   TestResult r;
@@ -158,6 +172,7 @@ SetResult run_set(const std::string& dir, const std::string& name, const TestCom
     return result;
   }
   testset::TestSet& set = *loaded;
+  warn_unusable(set);
   std::vector<mock::TestWindow> windows;
   for (const auto& t : set.tests) windows.push_back({t.name, t.req.timestamp, t.resp.timestamp});
   mock::MockPool pool(set.mocks, std::move(windows));
@@ -261,6 +276,7 @@ Result<int> mock_only(const MockCommandOptions& o) {
   std::vector<testset::Mock> mocks;
   for (const auto& name : names) {
     auto set = REEL_TRY(testset::load_test_set(fs::path(o.dir) / name));
+    warn_unusable(set);
     for (auto& m : set.mocks) mocks.push_back(std::move(m));
   }
   auto signal_fd = REEL_TRY(block_signals_to_fd({SIGINT, SIGTERM, SIGCHLD, SIGHUP}));

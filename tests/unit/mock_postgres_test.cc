@@ -367,6 +367,138 @@ spec:
   expect_error_then_ready(r.send(query("SELECT 1")), "SELECT 1");
 }
 
+// Keploy's decoded mocks (no payload), in both shapes Keploy has written: names and tags as
+// byte lists, or as text with row values. The answer is rebuilt message by message.
+TEST(MockPostgres, KeployDecodedMocksReplay) {
+  const std::string yaml = R"(version: api.keploy.io/v1beta1
+kind: Postgres
+name: mock-1
+spec:
+    metadata:
+        type: config
+    postgresrequests:
+        - header: [Q]
+          identifier: ClientRequest
+          length: 8
+          query:
+            string: BEGIN
+          msg_type: 81
+          auth_type: 0
+    postgresresponses:
+        - header: [C, Z]
+          identifier: ServerResponse
+          length: 8
+          authentication_md5_password:
+            salt: [0, 0, 0, 0]
+          command_complete:
+            - command_tag: [66, 69, 71, 73, 78]
+          ready_for_query:
+            txstatus: 84
+          msg_type: 90
+          auth_type: 0
+---
+version: api.keploy.io/v1beta1
+kind: Postgres
+name: mock-2
+spec:
+    metadata:
+        type: mocks
+    postgresrequests:
+        - header: [Q]
+          identifier: ClientRequest
+          length: 62
+          query:
+            string: SELECT id, name FROM users WHERE id = 7
+    postgresresponses:
+        - header: [T, D, C, Z]
+          identifier: ServerResponse
+          length: 62
+          command_complete:
+            - command_tag_type: SELECT 1
+          data_row: [{row_values: ["7", alice]}]
+          ready_for_query:
+            txstatus: 84
+          row_description: {fields: [{field_name: id, table_oid: 16386, table_attribute_number: 1, data_type_oid: 23, data_type_size: 4, type_modifier: -1, format: 0}, {name: [110, 97, 109, 101], table_oid: 16386, table_attribute_number: 2, data_type_oid: 1043, data_type_size: -1, type_modifier: 259, format: 0}]}
+---
+version: api.keploy.io/v1beta1
+kind: Postgres
+name: mock-3
+spec:
+    metadata:
+        type: mocks
+    postgresrequests:
+        - header: [P, B, D, E, S]
+          identifier: ClientRequest
+          length: 102
+          parse:
+            - name: ""
+              query: SELECT name FROM users WHERE id = $1
+              parameter_oids: []
+          bind:
+            - parameters: [[55]]
+              result_format_codes: []
+          describe:
+            object_type: 80
+            name: ""
+          execute:
+            - max_rows: 0
+    postgresresponses:
+        - header: ["1", "2", T, D, C, Z]
+          identifier: ServerResponse
+          length: 102
+          row_description: {fields: [{field_name: name, table_oid: 0, table_attribute_number: 0, data_type_oid: 25, data_type_size: -1, type_modifier: -1, format: 0}]}
+          data_row: [{row_values: [alice]}]
+          command_complete:
+            - command_tag_type: SELECT 1
+          ready_for_query:
+            txstatus: 84
+)";
+  auto file = testset::parse_mocks(yaml, "mocks.yaml");
+  ASSERT_TRUE(file.has_value()) << file.error().message;
+  for (const auto& m : file->mocks) EXPECT_EQ(postgres_mock_problem(m), "") << m.name;
+  Replay r(file->mocks);
+  r.send(kStartup);
+  EXPECT_EQ(r.send(query("BEGIN")), complete("BEGIN") + ready('T'));
+  std::string fields = be16(2) + cstr("id") + be32(16386) + be16(1) + be32(23) + be16(4) +
+                       be32(0xffffffff) + be16(0) + cstr("name") + be32(16386) + be16(2) +
+                       be32(1043) + be16(0xffff) + be32(259) + be16(0);
+  EXPECT_EQ(r.send(kSelect7), msg('T', fields) + data_row({"7", "alice"}) + complete("SELECT 1") + ready('T'));
+  std::string one_col = be16(1) + cstr("name") + be32(0) + be16(0) + be32(25) + be16(0xffff) +
+                        be32(0xffffffff) + be16(0);
+  EXPECT_EQ(r.send(extended("", "7")), msg('1', "") + msg('2', "") + msg('T', one_col) +
+                                           data_row({"alice"}) + complete("SELECT 1") + ready('T'));
+  EXPECT_TRUE(r.pool.take_unmatched().empty());
+  EXPECT_EQ(r.pool.stats().exact, 3u);
+}
+
+// A decoded mock with a message reel cannot rebuild is named when asked, and a query it would
+// have answered is not called unrecorded.
+TEST(MockPostgres, KeployMockReelCannotReadIsNamed) {
+  const std::string yaml = R"(version: api.keploy.io/v1beta1
+kind: Postgres
+name: mock-9
+spec:
+    postgresrequests:
+        - header: [Q]
+          query:
+            string: SELECT 1
+    postgresresponses:
+        - header: [T, D, C, Z]
+          ready_for_query:
+            txstatus: 73
+)";
+  auto file = testset::parse_mocks(yaml, "mocks.yaml");
+  ASSERT_TRUE(file.has_value()) << file.error().message;
+  EXPECT_EQ(postgres_mock_problem(file->mocks[0]), "line 10: RowDescription without its fields");
+  Replay r(file->mocks);
+  r.send(kStartup);
+  expect_error_then_ready(r.send(query("SELECT 1")),
+                          "reel: the answer recorded for: SELECT 1 cannot be replayed (mock-9: line 10");
+  auto misses = r.pool.take_unmatched();
+  ASSERT_EQ(misses.size(), 1u);
+  EXPECT_EQ(misses[0].closest, "mock-9: line 10: RowDescription without its fields");
+}
+
 TEST(MockPostgres, GarbageNeverCrashes) {
   auto mocks = mocks_of(record(nullptr));
   std::mt19937 rng(7);
@@ -400,10 +532,10 @@ TEST(MockPostgres, OversizeMessageMarksTruncated) {
   auto calls = rec->take();
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0].mock.metadata.at("reel.truncated"), "true");
-  // Never replayed as if whole.
+  // Never replayed as if whole, and the miss says why.
   Replay r(mocks_of(calls));
   r.send(kStartup);
-  expect_error_then_ready(r.send(big), "reel: no recorded answer");
+  expect_error_then_ready(r.send(big), "cannot be replayed (mock-0: recorded cut short");
 }
 
 }  // namespace
