@@ -20,6 +20,7 @@
 #include "replay/http_client.h"
 #include "replay/report.h"
 #include "testset/config.h"
+#include "testset/keploy_config.h"
 #include "testset/noise.h"
 #include "testset/reader.h"
 
@@ -235,8 +236,49 @@ SetResult run_set(const std::string& dir, const std::string& name, const TestCom
   return result;
 }
 
-Result<int> test(const TestCommandOptions& o) {
+// Keploy's keploy.yml beside the test sets' directory (or in the working directory) fills in
+// what the flags left open: the command, the port, the delay, the test sets, noise.
+Result<void> apply_keploy_config(TestCommandOptions& o, testset::ReelConfig& config) {
+  for (fs::path where : {fs::absolute(o.dir).parent_path() / "keploy.yml", fs::path("keploy.yml")}) {
+    auto found = REEL_TRY(testset::load_keploy_config(where));
+    if (!found) continue;
+    std::vector<std::string> used;
+    if (o.command.empty() && !found->command.empty()) {
+      o.command = {"/bin/sh", "-c", found->command};
+      used.push_back("command");
+    }
+    if (o.app_port == 0 && found->port != 0) {
+      o.app_port = found->port;
+      used.push_back(fmt::format("port {}", found->port));
+    }
+    if (o.delay_s == 0 && o.health_url.empty() && found->delay_s) {
+      o.delay_s = *found->delay_s;
+      used.push_back(fmt::format("delay {} s", o.delay_s));
+    }
+    if (o.test_sets.empty() && !found->test_sets.empty()) {
+      o.test_sets = found->test_sets;
+      used.push_back(fmt::format("test sets {}", fmt::join(o.test_sets, ",")));
+    }
+    std::size_t rules = found->noise.global.size();
+    config.noise.global.insert(config.noise.global.end(), found->noise.global.begin(),
+                               found->noise.global.end());
+    for (auto& [set, list] : found->noise.test_sets) {
+      rules += list.size();
+      auto& into = config.noise.test_sets[set];
+      into.insert(into.end(), list.begin(), list.end());
+    }
+    if (rules) used.push_back(fmt::format("{} noise rules", rules));
+    spdlog::info("read {}: {}", where.string(), used.empty() ? "nothing reel uses" : fmt::format("{}", fmt::join(used, ", ")));
+    return {};
+  }
+  return {};
+}
+
+Result<int> test(const TestCommandOptions& given) {
   REEL_TRY(require_privileges("test"));
+  TestCommandOptions o = given;
+  testset::ReelConfig config = REEL_TRY(testset::load_reel_config(o.config));
+  REEL_TRY(apply_keploy_config(o, config));
   if (o.command.empty()) return fail_msg("give the app to test: reel test -- CMD ARGS...");
   std::string junit;
   if (!o.report.empty()) {
@@ -244,7 +286,6 @@ Result<int> test(const TestCommandOptions& o) {
       return fail_msg("--report: expected junit:FILE, got '{}'", o.report);
     junit = o.report.substr(6);
   }
-  testset::ReelConfig config = REEL_TRY(testset::load_reel_config(o.config));
   auto names = REEL_TRY(chosen_sets(o.dir, o.test_sets));
   auto signal_fd = REEL_TRY(block_signals_to_fd({SIGINT, SIGTERM, SIGCHLD, SIGHUP}));
   sweep_stale_cgroups();

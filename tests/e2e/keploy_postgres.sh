@@ -4,7 +4,8 @@
 # real PostgreSQL, its Postgres mocks rewritten the way Keploy writes them (no payload, every
 # message as Keploy's fields, no reel metadata: tied to tests by timestamps), PostgreSQL is
 # stopped, and `reel test` passes every test from the decoded mocks, 0 unmatched. A decoded
-# mock reel cannot use is named, with its line, when the set is loaded.
+# mock reel cannot use is named, with its line, when the set is loaded. Keploy's keploy.yml is
+# read for the command, port, delay, test sets and noise.
 source "$(dirname "$0")/lib.sh"
 source "$E2E_DIR/servers.sh"
 FIX=$E2E_DIR/fixtures/keploy_pg
@@ -51,6 +52,29 @@ grep -q 'PASSED: 6 passed, 0 failed' "$WORK/test.err" || { cat "$WORK/test.err";
 grep -Eq 'mocks: [0-9]+ exact, 0 structural, 0 unmatched' "$WORK/test.err" || { cat "$WORK/test.err"; fail "unmatched calls"; }
 grep -q 'cannot be replayed' "$WORK/test.err" && { cat "$WORK/test.err"; fail "a decoded mock was refused"; }
 pass "reel test, PostgreSQL stopped: 6 of 6 pass from Keploy-form mocks (BEGIN, INSERT ... RETURNING, COMMIT, a unique violation, SELECTs), 0 unmatched"
+
+# Keploy's keploy.yml beside the recordings: no command, port or delay on reel's command line.
+cat > "$WORK/keploy.yml" <<YML
+path: ""
+appId: 0
+command: "env PORT=$PORT PGPORT=$PGPORT $FIX/users_app.py"
+port: $PORT
+dnsPort: 26789
+proxyPort: 16789
+test:
+  selectedTests:
+    test-set-0: []
+  globalNoise:
+    global:
+      header: {"Date": [], "Server": []}
+  delay: 1
+  apiTimeout: 5
+YML
+(cd "$WORK" && "$REEL" test -p rec) > "$WORK/test-yml.out" 2> "$WORK/test-yml.err" \
+  || { cat "$WORK/test-yml.err"; fail "reel test with keploy.yml"; }
+grep -q "read $WORK/keploy.yml: command, port $PORT, delay 1 s, test sets test-set-0, 2 noise rules" "$WORK/test-yml.err" \
+  && grep -q 'PASSED: 6 passed, 0 failed' "$WORK/test-yml.err" || { cat "$WORK/test-yml.err"; fail "keploy.yml not used"; }
+pass "keploy.yml (command, port, delay, selected test sets, global noise) read: 6 of 6 pass with no flags"
 
 # A field reel cannot use is named with its file and line at load, not reported later as an
 # unrecorded query.
