@@ -119,6 +119,16 @@ struct {
   __type(value, u8);
 } skip_tgids SEC(".maps");
 
+/* DNS servers the target asked (before we steered it to our resolver) -> when, last. A datagram
+ * reaching our resolver carries no trace of where it was sent; with one server asked (the usual
+ * resolv.conf), user space can still name it. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 64);
+  __type(key, struct reel_addr);
+  __type(value, u64);
+} dns_asked SEC(".maps");
+
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
   __uint(max_entries, 1);
@@ -331,6 +341,10 @@ static __always_inline int on_connect(struct bpf_sock_addr *ctx, bool v6) {
     } else {
       action = v6 ? steer6(ctx, mapped, dns) : steer4(ctx, dns);
       if (action == REEL_ACT_BYPASS_NO_PROXY_FAMILY) bpf_sk_storage_delete(&sk_orig, ctx->sk);
+      if (action == REEL_ACT_DNS_REDIRECTED) {
+        u64 now = bpf_ktime_get_ns();
+        bpf_map_update_elem(&dns_asked, &orig, &now, BPF_ANY);
+      }
     }
   }
   count(action);

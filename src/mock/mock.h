@@ -202,6 +202,9 @@ struct MockServerOptions {
   MockPool* pool = nullptr;
   // Where an accepted connection was headed. Default: reel::original_destination.
   std::function<Result<Endpoint>(int accepted_fd)> destination;
+  // The DNS server the app meant a UDP query for (a datagram steered to `dns` carries only our
+  // own address); unset or nullopt: named as `dns`. Over TCP the destination above tells.
+  std::function<std::optional<Endpoint>()> dns_asked;
   // TLS termination: a connection whose client opens with a TLS ClientHello (and that has no
   // greeting to send first) is handed here, the hello still unread; the socket returned carries
   // its plaintext and is served in its place. Unset: every connection is served as it comes.

@@ -171,6 +171,11 @@ struct MockServer::State {
         c->out = c->responder->greeting();
         c->sniff = options.tls && c->out.empty();
         count(&MockServerStats::connections);
+      } else {
+        // DNS over TCP: the server the app asked, for naming a miss; ours when unknown.
+        auto where = options.destination ? options.destination(fd.get())
+                                         : original_destination(fd.get());
+        if (where) c->server = *where;
       }
       c->fd = std::move(fd);
       int key = c->fd.get();
@@ -257,9 +262,10 @@ struct MockServer::State {
       count(&MockServerStats::dns_queries);
       Endpoint client =
           Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&from), len).value_or(Endpoint{});
+      std::optional<Endpoint> asked = options.dns_asked ? options.dns_asked() : std::nullopt;
       auto answer = dns_answer(*options.pool,
                                protocols::as_bytes(std::string_view(buf, std::size_t(n))), client,
-                               dns_server());
+                               asked.value_or(dns_server()));
       if (!answer) continue;
       ::sendto(dns_udp.get(), answer->data(), answer->size(), MSG_NOSIGNAL,
                reinterpret_cast<sockaddr*>(&from), len);
@@ -274,7 +280,7 @@ struct MockServer::State {
       count(&MockServerStats::dns_queries);
       auto answer = dns_answer(*options.pool,
                                protocols::as_bytes(std::string_view(c.in).substr(2, len)),
-                               c.client, dns_server());
+                               c.client, c.server.port != 0 ? c.server : dns_server());
       c.in.erase(0, 2 + len);
       if (!answer) {
         c.close_after = true;

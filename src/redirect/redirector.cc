@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "kernel/bpf_owners.h"
@@ -215,6 +216,27 @@ std::size_t Redirector::filed_entries() const {
     prev = &key;
   }
   return n;
+}
+
+std::vector<Endpoint> Redirector::dns_servers_asked() const {
+  int fd = bpf_map__fd(s_->skel->maps.dns_asked);
+  std::vector<std::pair<std::uint64_t, Endpoint>> seen;
+  abi::reel_addr key{}, next{};
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    std::uint64_t when = 0;
+    if (bpf_map_lookup_elem(fd, &next, &when) == 0) {
+      IpAddr ip;
+      std::memcpy(ip.bytes.data(), next.ip, 16);
+      seen.push_back({when, Endpoint{ip, ntohs(next.port)}});
+    }
+    key = next;
+    prev = &key;
+  }
+  std::sort(seen.begin(), seen.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<Endpoint> out;
+  for (auto& [when, ep] : seen) out.push_back(ep);
+  return out;
 }
 
 Result<int> Redirector::poll_events(int timeout_ms,

@@ -66,6 +66,9 @@ class Redirector {
   RedirectCounters counters() const;
   // Entries in the proxy's 4-tuple map (0 once every redirected socket has closed).
   std::size_t filed_entries() const;
+  // The DNS servers the target sent queries to before they were steered to `dns4`/`dns6`, the
+  // most recently used first (at most 64).
+  std::vector<Endpoint> dns_servers_asked() const;
   // Consumes events for up to `timeout_ms`; returns how many were handled.
   Result<int> poll_events(int timeout_ms, const std::function<void(const RedirectEvent&)>& on_event);
   // Program ids, for checking that they detach.

@@ -37,12 +37,21 @@ Result<std::unique_ptr<Environment>> Environment::start(mock::MockPool& pool,
   } else {
     spdlog::warn("TLS dependencies cannot be mocked: {}", ca.error().message);
   }
+  // A UDP query names the server the app asked when the kernel saw only one asked.
+  so.dns_asked = [e = env.get()]() -> std::optional<Endpoint> {
+    const Redirector* r = e->redirector_ready_.load(std::memory_order_acquire);
+    if (!r) return std::nullopt;
+    auto asked = r->dns_servers_asked();
+    if (asked.size() != 1) return std::nullopt;
+    return asked.front();
+  };
   env->server_ = REEL_TRY(mock::MockServer::start(std::move(so)));
 
   RedirectConfig rc;
   for (const auto& ep : env->server_->listening()) (ep.ip.is_v4() ? rc.proxy4 : rc.proxy6) = ep;
   rc.dns4 = env->server_->dns_listening();
   env->redirector_ = REEL_TRY(Redirector::load(rc));
+  env->redirector_ready_.store(env->redirector_.get(), std::memory_order_release);
   Cgroup self = REEL_TRY(Cgroup::of_pid(::getpid()));
   REEL_TRY(env->redirector_->attach_proxy(self.fd()));
   REEL_TRY(env->redirector_->skip_process(::getpid()));
@@ -53,7 +62,7 @@ Result<std::unique_ptr<Environment>> Environment::start(mock::MockPool& pool,
 
 Environment::~Environment() {
   if (app_) stop_app(std::chrono::milliseconds(0));
-  if (server_) server_->stop();
+  if (server_) server_->stop();  // before the redirector its DNS lookups read goes
   if (tls_) tls_->stop();
 }
 

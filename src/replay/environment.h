@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +44,7 @@ class Environment {
   std::unique_ptr<tls::Terminator> tls_;
   std::unique_ptr<mock::MockServer> server_;
   std::unique_ptr<Redirector> redirector_;
+  std::atomic<const Redirector*> redirector_ready_{nullptr};  // for the server's thread
   std::optional<Cgroup> cgroup_;
   pid_t app_ = 0;
   std::optional<int> exit_status_;

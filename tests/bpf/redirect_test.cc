@@ -301,6 +301,10 @@ TEST_F(RedirectTest, DnsOverUdpIsSteeredAndRepliesLookLikeTheOriginalServer) {
   EXPECT_EQ(answered.load(), 2);
   EXPECT_EQ(got, "29 qr 127.0.0.53:53 | 29 127.0.0.53:53 127.0.0.53:53");
   EXPECT_EQ(redirector_->counters().by_action[REEL_ACT_DNS_REDIRECTED], 2u);
+  // The server the app asked is known to user space, for naming a query our resolver got.
+  auto asked = redirector_->dns_servers_asked();
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0].to_string(), "127.0.0.53:53");
 
   // DNS over TCP goes to the resolver too (not to the proxy), with its original answered.
   std::string tcp = run_in_cgroup(cg(), [&] {
