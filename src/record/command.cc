@@ -86,6 +86,9 @@ void print_check(const CheckReport& c) {
   std::fprintf(stderr, "self-check: %zu calls replayed to themselves, %zu answered by the protocol "
                "(start-up), %zu not replayable here; %zu problems\n",
                c.replayed, c.by_protocol, c.skipped, c.problems.size());
+  if (c.over_budget)
+    std::fprintf(stderr, "self-check: %zu more calls not replayed (a recording this large takes "
+                 "too long to replay whole at exit)\n", c.over_budget);
   constexpr std::size_t kShown = 20;
   for (std::size_t i = 0; i < c.problems.size() && i < kShown; ++i) {
     const auto& p = c.problems[i];
