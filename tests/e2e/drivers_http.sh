@@ -157,6 +157,13 @@ for n in "${NAMES[@]}"; do
   pass "$n: API stopped, reel mock prints the same, 0 unmatched; /never-recorded gets 502 and is listed"
 done
 
+# A changed answer shows: a value changed in the recording is what each client prints.
+for n in "${NAMES[@]}"; do
+  # shellcheck disable=SC2086
+  changed_answer_shows "$n" widget gadget ${CMD[$n]} "$BASE"
+done
+pass "a changed recorded answer (widget -> gadget) shows in all 8 clients' output, and nothing else changes"
+
 # reel mock too: a client that trusts only the API's own certificate refuses reel's, and the
 # warning names the program and what to do.
 set +e

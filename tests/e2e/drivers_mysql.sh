@@ -108,6 +108,14 @@ for c in "${CLIENTS[@]}"; do
   pass "$c, changed table: error 1105 'reel: no recorded answer for: ...', listed as unmatched"
 done
 
+# A changed answer shows: a value changed in the recording is what each client prints.
+for c in "${CLIENTS[@]}"; do
+  client "$c" "t_$c"
+  changed_answer_shows "my-$c" two TWO "${CMD[@]}"
+  grep -q TWO "$WORK/my-$c-changed.out" || { cat "$WORK/my-$c-changed.out"; fail "$c: the changed value is not printed"; }
+done
+pass "a changed recorded value (two -> TWO) shows in all 5 clients' output, and nothing else changes"
+
 no_secret my- "$MY_PASSWORD"
 pass "no password in any of the 5 recordings"
 

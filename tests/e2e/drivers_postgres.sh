@@ -4,8 +4,9 @@
 # parameterised queries past the driver's prepared-statement threshold, a rolled-back
 # transaction, an error, a last query) under `reel record` against a real PostgreSQL. The server
 # is stopped; under `reel mock` each client must print the same lines and exit the same way
-# with 0 unmatched calls, and a last query nobody recorded must fail in the driver with reel's
-# SQLSTATE XX000 and be listed as unmatched.
+# with 0 unmatched calls; a last query nobody recorded must fail in the driver with reel's
+# SQLSTATE XX000 and be listed as unmatched; and a recorded answer changed on disk must show in
+# the driver's output.
 source "$(dirname "$0")/lib.sh"
 source "$E2E_DIR/servers.sh"
 D=$E2E_DIR/drivers/postgres
@@ -86,6 +87,15 @@ for n in "${NAMES[@]}"; do
   expect_unmatched "$n-miss" "Postgres 127.0.0.1:$PGPORT SELECT 42 AS other"
 done
 pass "an unrecorded query fails in all 8 drivers with SQLSTATE XX000 and is listed as unmatched"
+
+# A changed answer shows: with one recorded value changed on disk, every driver prints the
+# changed one, and nothing else differs.
+for n in "${NAMES[@]}"; do
+  # shellcheck disable=SC2086
+  changed_answer_shows "$n" item-3 item-Z ${CMD[$n]} "$PGPORT"
+  grep -q '^row 3 .*item-Z' "$WORK/$n-changed.out" || { cat "$WORK/$n-changed.out"; fail "$n: row 3 not changed"; }
+done
+pass "a changed recorded answer (item-3 -> item-Z) shows in all 8 drivers' output, and nothing else changes"
 
 no_secret "" "$PG_PASSWORD"
 pass "no recording holds the password"

@@ -72,6 +72,13 @@ for c in "${CLIENTS[@]}"; do
   pass "$c, unrecorded key: 'ERR reel: no recorded answer for SET changed:greeting', listed as unmatched"
 done
 
+# A changed answer shows: the recorded value changed on disk is what each client prints.
+for c in "${CLIENTS[@]}"; do
+  client_cmd "$c"
+  changed_answer_shows "$c" "$VALUE" "${VALUE%?}Q" "${CMD[@]}" "$RPORT" "$c" "$VALUE"
+done
+pass "a changed recorded value ($VALUE -> ${VALUE%?}Q) shows in all 4 clients' output, and nothing else changes"
+
 for c in "${CLIENTS[@]}"; do no_secret "$c" "$REDIS_PASSWORD"; done
 pass "Redis drivers: the password is nowhere in the recordings"
 

@@ -125,3 +125,40 @@ expect_unmatched() {
 no_secret() {
   if grep -rqF -e "$2" "$WORK/rec-$1"*; then grep -rnF -e "$2" "$WORK/rec-$1"* | head; fail "$1: the password reached disk"; fi
 }
+
+# tamper_recording DIR OLD NEW: changes what the dependency answered in every mocks.yaml under
+# DIR: OLD becomes NEW (same length, so no length field changes) inside base64 payloads and in
+# plain fields alike. Returns non-zero when OLD was nowhere.
+tamper_recording() {
+  /usr/bin/python3 - "$@" <<'PY'
+import base64, pathlib, re, sys
+root, old, new = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+assert len(old.encode()) == len(new.encode()), "same length only"
+hits = 0
+def swap(m):
+    global hits
+    raw = base64.b64decode(m.group(2))
+    hits += raw.count(old.encode())
+    return m.group(1) + base64.b64encode(raw.replace(old.encode(), new.encode())).decode()
+for f in root.rglob("mocks.yaml"):
+    text = f.read_text()
+    hits += text.count(old)
+    text = re.sub(r"(payload: )([A-Za-z0-9+/=]+)", swap, text.replace(old, new))
+    f.write_text(text)
+sys.exit(0 if hits else 1)
+PY
+}
+
+# changed_answer_shows NAME OLD NEW CMD...: after tamper_recording, replays $WORK/rec-NAME to
+# CMD with `reel mock`: the output must differ from the recorded run's, and only by OLD having
+# become NEW (the answers come from the recording, and a changed one is seen).
+changed_answer_shows() {
+  local name=$1 old=$2 new=$3
+  shift 3
+  tamper_recording "$WORK/rec-$name" "$old" "$new" || fail "$name: '$old' is nowhere in the recording"
+  timeout 120 "$REEL" mock -p "$WORK/rec-$name" -- "$@" > "$WORK/$name-changed.out" 2> "$WORK/$name-changed.err" \
+    || { cat "$WORK/$name-changed.err"; fail "$name: the replay of the changed recording failed"; }
+  cmp -s "$WORK/$name.rec.out" "$WORK/$name-changed.out" && fail "$name: the changed answer ($old -> $new) did not show"
+  cmp -s "$WORK/$name.rec.out" <(sed "s/$new/$old/g" "$WORK/$name-changed.out") \
+    || { diff "$WORK/$name.rec.out" "$WORK/$name-changed.out"; fail "$name: the output changed beyond $old -> $new"; }
+}
