@@ -192,6 +192,10 @@ class Responder {
     bool rejected = false;  // the input did not parse: answered with the protocol's error, closed
   };
   virtual Output feed(std::span<const std::byte> bytes) = 0;
+  // The client has said nothing for kSilenceMs since it connected: a server-first protocol that
+  // could not be chosen up front (mocks that name no server) greets now. Empty for most.
+  static constexpr int kSilenceMs = 300;
+  virtual Output silence() { return {}; }
 };
 
 // Serves a MockPool to redirected connections: TCP on `listen`, DNS over UDP on `dns` (and TCP

@@ -11,6 +11,7 @@
 #include <map>
 #include <thread>
 
+#include "core/clock.h"
 #include "core/unique_fd.h"
 #include "mock/common.h"
 #include "mock/protocols.h"
@@ -88,6 +89,7 @@ struct Conn {
   std::string out;  // not yet sent
   bool close_after = false;
   bool sniff = false;  // options.tls is set and the client has not spoken yet
+  std::uint64_t silent_since_ns = 0;  // accepted, no greeting sent, the client silent so far
   std::uint32_t events = 0;
 };
 
@@ -101,6 +103,7 @@ struct MockServer::State {
   UniqueFd dns_udp, dns_tcp;
   std::optional<Endpoint> dns_bound;
   std::map<int, std::unique_ptr<Conn>> conns;
+  std::size_t silent_conns = 0;  // conns with silent_since_ns set
   std::thread thread;
   std::atomic<bool> stopping{false};
   mutable std::mutex stats_mu;
@@ -122,13 +125,38 @@ struct MockServer::State {
   void run() {
     epoll_event events[64];
     while (!stopping.load()) {
-      int n = ::epoll_wait(epoll.get(), events, 64, -1);
+      int n = ::epoll_wait(epoll.get(), events, 64, silent_conns ? Responder::kSilenceMs / 3 : -1);
       if (n < 0) {
         if (errno == EINTR) continue;
         return;
       }
       for (int i = 0; i < n && !stopping.load(); ++i) dispatch(events[i].data.fd, events[i].events);
+      if (silent_conns) greet_silent();
     }
+  }
+
+  // Clients silent since they connected get what a server-first protocol says first, if any.
+  void greet_silent() {
+    std::uint64_t now = monotonic_ns();
+    std::vector<int> done;
+    for (auto& [fd, c] : conns) {
+      if (c->silent_since_ns == 0 || now - c->silent_since_ns < Responder::kSilenceMs * 1'000'000ull)
+        continue;
+      heard(*c);
+      c->out += c->responder->silence().bytes;
+      if (!flush(*c)) {
+        done.push_back(fd);
+        continue;
+      }
+      rearm(*c);
+    }
+    for (int fd : done) drop(fd);
+  }
+
+  void heard(Conn& c) {
+    if (c.silent_since_ns == 0) return;
+    c.silent_since_ns = 0;
+    silent_conns--;
   }
 
   void dispatch(int fd, std::uint32_t ev) {
@@ -141,6 +169,7 @@ struct MockServer::State {
     auto it = conns.find(fd);
     if (it == conns.end()) return;
     Conn& c = *it->second;
+    if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) heard(c);
     if (c.sniff && (ev & EPOLLIN)) {
       c.sniff = false;
       if (hand_to_tls(fd)) return;
@@ -170,6 +199,10 @@ struct MockServer::State {
         c->responder = Responder::create({options.pool, c->client, c->server});
         c->out = c->responder->greeting();
         c->sniff = options.tls && c->out.empty();
+        if (c->out.empty()) {
+          c->silent_since_ns = monotonic_ns();
+          silent_conns++;
+        }
         count(&MockServerStats::connections);
       } else {
         // DNS over TCP: the server the app asked, for naming a miss; ours when unknown.
@@ -246,6 +279,7 @@ struct MockServer::State {
 
   void drop(int fd) {
     ::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, fd, nullptr);
+    if (auto it = conns.find(fd); it != conns.end()) heard(*it->second);
     conns.erase(fd);
   }
 

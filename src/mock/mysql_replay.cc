@@ -6,6 +6,8 @@
 // recorded connections never collide.
 #include <random>
 
+#include <fmt/format.h>
+
 #include "mock/common.h"
 #include "mock/mysql_wire.h"
 #include "mock/protocols.h"
@@ -25,12 +27,15 @@ constexpr std::uint8_t kComPing = 0x0e;
 
 struct Recorded {
   bool usable = false;
+  std::string unusable;  // why not, for the user ("" for commands nobody answers)
   bool startup = false;
   std::string greeting;  // startup: the server's first packet, wire bytes
   std::uint8_t command = 0;
   std::string request;   // the command packet's payload
   std::string sql;       // normalized: the query, or the statement an id names
   std::string response;  // wire bytes
+  std::string response_ok_eof;  // the same for a CLIENT_DEPRECATE_EOF client
+  bool statement_unknown = false;  // Keploy's EXECUTE names only the id: found by the PREPARE
 };
 
 const Value* member(const Value* v, std::string_view key) {
@@ -57,26 +62,73 @@ bool connection_phase(const testset::PacketMockSpec& spec) {
 Recorded read_mock(const testset::Mock& mock) {
   Recorded r;
   const auto* spec = std::get_if<testset::PacketMockSpec>(&mock.spec);
-  if (!spec || mock.metadata.count("reel.truncated")) return r;
+  if (!spec) return r;
+  if (mock.metadata.count("reel.truncated")) {
+    r.unusable = "recorded cut short (reel.truncated)";
+    return r;
+  }
   r.startup = connection_phase(*spec);
   if (r.startup) {
     std::string bytes;
-    if (!spec->responses.empty() && payload_of(spec->responses[0], bytes)) r.greeting = bytes;
+    if (!spec->responses.empty() && payload_of(spec->responses[0], bytes)) {
+      r.greeting = bytes;
+    } else if (!spec->responses.empty()) {
+      r.greeting = my::keploy_greeting(spec->responses[0]);  // "": reel builds one
+    }
     return r;
   }
+  if (spec->requests.empty()) {
+    r.unusable = "no request";
+    return r;
+  }
+  // The command from its payload, or rebuilt from Keploy's decoded fields.
+  const Value& req = spec->requests[0];
   std::string bytes;
   std::vector<Packet> packets;
-  if (spec->requests.empty() || spec->responses.empty() || !payload_of(spec->requests[0], bytes) ||
-      !my::split(bytes, packets) || packets.empty()) {
-    return r;  // Keploy's decoded-only packets: nothing we can send back
+  if (member(&req, "payload")) {
+    if (!payload_of(req, bytes) || !my::split(bytes, packets) || packets.empty()) {
+      r.unusable = fmt::format("line {}: a payload that is not whole MySQL packets", req.line);
+      return r;
+    }
+    r.command = my::first_byte(packets[0]);
+    r.request = packets[0].payload;
+  } else {
+    auto rebuilt = my::keploy_command(req);
+    if (!rebuilt) {
+      r.unusable = rebuilt.error().message;
+      return r;
+    }
+    r.request = std::move(*rebuilt);
+    r.command = static_cast<std::uint8_t>(r.request[0]);
+    r.statement_unknown = my::has_statement_id(r.command);
   }
-  r.command = my::first_byte(packets[0]);
-  r.request = packets[0].payload;
-  const Value* query = member(member(&spec->requests[0], "message"), "query");
-  if (query && query->is_scalar()) r.sql = normalize_sql(query->text, SqlDialect::kMysql);
+  const Value* query = member(member(&req, "message"), "query");
+  if (query && query->is_scalar()) {
+    r.sql = normalize_sql(query->text, SqlDialect::kMysql);
+    r.statement_unknown = false;
+  }
+  if (my::unanswered(r.command) || r.command == pm::kComQuit) return r;  // nothing to send
+  if (spec->responses.empty()) {
+    r.unusable = "no response";
+    return r;
+  }
   for (const Value& v : spec->responses) {
-    if (!payload_of(v, bytes)) return r;
-    r.response += bytes;
+    if (member(&v, "payload")) {
+      if (!payload_of(v, bytes)) {
+        r.unusable = fmt::format("line {}: a payload that is not base64", v.line);
+        return r;
+      }
+      r.response += bytes;
+      r.response_ok_eof += bytes;
+      continue;
+    }
+    auto rebuilt = my::keploy_response(v);
+    if (!rebuilt) {
+      r.unusable = rebuilt.error().message;
+      return r;
+    }
+    r.response += rebuilt->classic;
+    r.response_ok_eof += rebuilt->ok_eof;
   }
   r.usable = !r.response.empty();
   return r;
@@ -87,10 +139,13 @@ class MysqlResponder final : public Responder {
   explicit MysqlResponder(const Context& ctx) : ctx_(ctx) { limits_.max_frame = 64 << 20; }
 
   std::string greeting() override {
-    std::string recorded = recorded_greeting();
-    if (!recorded.empty()) return recorded;
-    std::random_device rd;
-    return my::built_greeting(rd() & 0x7fffffff);
+    std::string g = recorded_greeting();
+    if (g.empty()) {
+      std::random_device rd;
+      g = my::built_greeting(rd() & 0x7fffffff);
+    }
+    server_caps_ = my::greeting_caps(g);
+    return g;
   }
 
   Output feed(std::span<const std::byte> bytes) override {
@@ -124,8 +179,32 @@ class MysqlResponder final : public Responder {
 
   const Recorded& recorded(const testset::Mock& mock) {
     auto it = cache_.find(&mock);
-    if (it == cache_.end()) it = cache_.emplace(&mock, read_mock(mock)).first;
+    if (it == cache_.end()) {
+      it = cache_.emplace(&mock, read_mock(mock)).first;
+      if (it->second.statement_unknown) it->second.sql = prepared_sql(mock, it->second.request);
+    }
     return it->second;
+  }
+
+  // The SQL of the statement a Keploy EXECUTE (or CLOSE...) names by id: the PREPARE whose
+  // answer handed out that id, on the same recorded connection when Keploy noted one.
+  std::string prepared_sql(const testset::Mock& mock, const std::string& request) {
+    if (!ctx_.pool || request.size() < 5) return "";
+    auto conn_of = [](const testset::Mock& m) {
+      auto it = m.metadata.find("connID");
+      return it == m.metadata.end() ? std::string() : it->second;
+    };
+    std::string conn = conn_of(mock);
+    std::string id = request.substr(1, 4);
+    for (const testset::Mock* m : ctx_.pool->all_of(testset::MockKind::kMySql)) {
+      if (m == &mock || conn_of(*m) != conn) continue;
+      const Recorded& p = recorded(*m);
+      if (p.usable && p.command == pm::kComStmtPrepare && p.response.size() >= 9 &&
+          p.response[4] == '\0' && p.response.compare(5, 4, id) == 0) {
+        return p.sql;
+      }
+    }
+    return "";
   }
 
   void handle(const Packet& p, Output& out) {
@@ -159,6 +238,8 @@ class MysqlResponder final : public Responder {
     }
     out.bytes += my::ok_packet(seq);
     logged_in_ = true;
+    std::uint32_t server = server_caps_ ? server_caps_ : h.capabilities;
+    deprecate_eof_ = (h.capabilities & server & my::kClientDeprecateEof) != 0;
   }
 
   struct Live {
@@ -200,7 +281,8 @@ class MysqlResponder final : public Responder {
                              [&](const testset::Mock& m) { return fit(m, live); });
     }
     if (pick && pick->mock && pick->fit != Fit::kNone) {
-      std::string bytes = recorded(*pick->mock).response;
+      const Recorded& r = recorded(*pick->mock);
+      std::string bytes = deprecate_eof_ ? r.response_ok_eof : r.response;
       if (command == pm::kComStmtPrepare && bytes.size() >= 9 && bytes[4] == '\0') {
         std::uint32_t id = statement_for(bytes, live.sql);
         for (int i = 0; i < 4; ++i) bytes[5 + i] = static_cast<char>(id >> (8 * i));
@@ -213,11 +295,32 @@ class MysqlResponder final : public Responder {
       return;
     }
     std::string what = live.sql.empty() ? pm::command_name(command) : one_line(live.sql);
-    out.bytes += my::err_packet(1, 1105, "HY000", "reel: no recorded answer for: " + what);
+    std::string closest = unusable_for(live);
+    std::string message = closest.empty() ? "reel: no recorded answer for: " + what
+                                          : "reel: the answer recorded for: " + what +
+                                                " cannot be replayed (" + closest + ")";
+    out.bytes += my::err_packet(1, 1105, "HY000", message);
     if (ctx_.pool) {
-      ctx_.pool->record_unmatched(
-          Unmatched{ctx_.pool->current_test(), testset::MockKind::kMySql, ctx_.server, what, ""});
+      ctx_.pool->record_unmatched(Unmatched{ctx_.pool->current_test(), testset::MockKind::kMySql,
+                                            ctx_.server, what, closest});
     }
+  }
+
+  // A recorded call for the same SQL that reel could not read back (Keploy's decoded form with
+  // a field missing): its name and why, so the miss is not called unrecorded.
+  std::string unusable_for(const Live& live) {
+    if (!ctx_.pool || live.norm.empty()) return "";
+    for (const testset::Mock* m : ctx_.pool->all_of(testset::MockKind::kMySql)) {
+      const Recorded& r = recorded(*m);
+      if (r.usable || r.unusable.empty()) continue;
+      const auto* spec = std::get_if<testset::PacketMockSpec>(&m->spec);
+      const Value* q = spec && !spec->requests.empty()
+                           ? member(member(&spec->requests[0], "message"), "query")
+                           : nullptr;
+      if (q && q->is_scalar() && normalize_sql(q->text, SqlDialect::kMysql) == live.norm)
+        return m->name + ": " + r.unusable;
+    }
+    return "";
   }
 
   // The id a PREPARE_OK (wire bytes) hands out for `sql` on this connection.
@@ -239,12 +342,19 @@ class MysqlResponder final : public Responder {
   pm::State state_;
   FrameBuffer in_;
   bool logged_in_ = false;
+  std::uint32_t server_caps_ = 0;  // of the greeting we sent
+  bool deprecate_eof_ = false;     // negotiated: result sets end in OK, no EOF after columns
   std::map<std::uint32_t, std::string> statements_;  // our ids -> SQL
   std::uint32_t next_statement_ = 1;
   std::map<const testset::Mock*, Recorded> cache_;
 };
 
 }  // namespace
+
+std::string mysql_mock_problem(const testset::Mock& mock) {
+  Recorded r = read_mock(mock);
+  return r.usable || r.startup ? "" : r.unusable;
+}
 
 std::unique_ptr<Responder> make_mysql_responder(const Responder::Context& ctx) {
   return std::make_unique<MysqlResponder>(ctx);

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/result.h"
 #include "protocols/mysql/types.h"
 #include "testset/redact.h"
 #include "testset/yaml_value.h"
@@ -66,5 +67,19 @@ std::string built_greeting(std::uint32_t connection_id);
 // A recorded greeting without CLIENT_SSL (we cannot speak TLS), or "" when it is not one.
 std::string without_ssl(std::string_view greeting_wire);
 std::uint32_t greeting_caps(std::string_view greeting_wire);
+
+// Keploy's decoded packets (no payload), rebuilt from their fields (mysql_keploy.cc). Errors
+// name the line and what is missing ("line 12: COM_STMT_EXECUTE without statement_id").
+std::string keploy_type(const testset::Value& packet);  // header.packet_type
+// A command's payload (no header).
+Result<std::string> keploy_command(const testset::Value& packet);
+// A response's wire bytes, for a client without and with CLIENT_DEPRECATE_EOF.
+struct KeployAnswer {
+  std::string classic;
+  std::string ok_eof;
+};
+Result<KeployAnswer> keploy_response(const testset::Value& packet);
+// A HandshakeV10's wire bytes; "" when its fields do not make one.
+std::string keploy_greeting(const testset::Value& packet);
 
 }  // namespace reel::mock::my

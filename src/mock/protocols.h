@@ -28,6 +28,8 @@ std::unique_ptr<Responder> make_generic_responder(const Responder::Context& ctx)
 // Why a Postgres mock cannot be replayed ("line 12: RowDescription without its fields"); empty
 // when it can. Start-up mocks never fail here: reel answers any login itself.
 std::string postgres_mock_problem(const testset::Mock& mock);
+// The same for a MySQL mock ("line 40: COM_STMT_EXECUTE without statement_id").
+std::string mysql_mock_problem(const testset::Mock& mock);
 
 // DNS, message by message (UDP datagrams, or TCP without the length prefix).
 // Recording: a query and the real server's answer become a DNS mock.

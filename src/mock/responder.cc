@@ -74,6 +74,14 @@ class InferringResponder final : public Responder {
     return out;
   }
 
+  // A client that waits for the server to speak, where MySQL (the one server-first protocol
+  // mocked) was recorded but under no server name (Keploy's mocks): greet it as MySQL.
+  Output silence() override {
+    if (inner_ || !held_.empty() || !ctx_.pool || ctx_.pool->all_of(MockKind::kMySql).empty()) return {};
+    inner_ = make_mysql_responder(ctx_);
+    return {inner_->greeting(), false};
+  }
+
  private:
   Context ctx_;
   std::unique_ptr<Responder> inner_;

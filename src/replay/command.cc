@@ -118,9 +118,13 @@ void warn_unusable(const testset::TestSet& set) {
   for (const auto& [kind, n] : set.unknown_mock_kinds)
     spdlog::warn("{}: {} mocks of kind '{}', which reel cannot replay", file, n, kind);
   for (const auto& m : set.mocks) {
-    if (m.kind != testset::MockKind::kPostgres) continue;
-    if (auto why = mock::postgres_mock_problem(m); !why.empty())
-      spdlog::warn("{}: {} (Postgres) cannot be replayed: {}", file, m.name, why);
+    if (m.kind == testset::MockKind::kPostgres) {
+      if (auto why = mock::postgres_mock_problem(m); !why.empty())
+        spdlog::warn("{}: {} (Postgres) cannot be replayed: {}", file, m.name, why);
+    } else if (m.kind == testset::MockKind::kMySql) {
+      if (auto why = mock::mysql_mock_problem(m); !why.empty())
+        spdlog::warn("{}: {} (MySQL) cannot be replayed: {}", file, m.name, why);
+    }
   }
 }
 

@@ -3,9 +3,10 @@
 # a COMMIT per write, a duplicate-key error, NULL columns) is recorded by reel against a real
 # mariadbd, its MySQL mocks rewritten the way Keploy writes them (no payload, every packet as
 # Keploy's fields: HandshakeV10, OK, ERR, TextResultSet with columns, eofAfterColumns, rows and
-# FinalResponse; no reel metadata), MariaDB is stopped, and `reel test` passes every test from
-# the decoded mocks, 0 unmatched. A decoded mock reel cannot use is named, with its line, when
-# the set is loaded.
+# FinalResponse; no reel metadata, not even the server's address), MariaDB is stopped, and
+# `reel test` passes every test from the decoded mocks, 0 unmatched: the mock server greets a
+# client that waits (MySQL speaks first) once it has been silent for a moment. A decoded mock
+# reel cannot use is named, with its line, when the set is loaded.
 source "$(dirname "$0")/lib.sh"
 source "$E2E_DIR/servers.sh"
 FIX=$E2E_DIR/fixtures/keploy_mysql
@@ -48,7 +49,7 @@ grep -q 'packet_type: TextResultSet' "$SET/mocks.yaml" && grep -q 'columnCount: 
 pass "recorded 6 tests against MariaDB; mocks rewritten in Keploy's decoded form ($(grep -c '^kind: MySQL' "$SET/mocks.yaml") MySQL mocks, no payload)"
 
 "$REEL" test -p "$WORK/rec" -- "$FIX/users_app.py" > "$WORK/test.out" 2> "$WORK/test.err" \
-  || { cat "$WORK/test.err"; fail "reel test on the Keploy-form recording"; }
+  || { cat "$WORK/test.err" "$WORK/test.out"; head -150 "$SET/mocks.yaml"; fail "reel test on the Keploy-form recording"; }
 grep -q 'PASSED: 6 passed, 0 failed' "$WORK/test.err" || { cat "$WORK/test.err"; fail "not all 6 passed"; }
 grep -Eq 'mocks: [0-9]+ exact, 0 structural, 0 unmatched' "$WORK/test.err" || { cat "$WORK/test.err"; fail "unmatched calls"; }
 grep -q 'cannot be replayed' "$WORK/test.err" && { cat "$WORK/test.err"; fail "a decoded mock was refused"; }

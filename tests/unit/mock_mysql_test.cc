@@ -2,10 +2,14 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
+
+#include <fmt/format.h>
 #include <string>
 
 #include "core/encoding.h"
+#include "mock/mysql_wire.h"
 #include "mock/protocols.h"
 #include "testset/codec.h"
 #include "testset/redact.h"
@@ -276,51 +280,413 @@ TEST(MockMysql, UnmatchedGetsErrPacketAndIsListed) {
   EXPECT_EQ(r.send(packet(0, "\x0e")), packet(1, "\x00\x00\x00\x02\x00\x00\x00"sv));
 }
 
-TEST(MockMysql, KeployMockWithoutPayloadIsUnmatched) {
-  const std::string yaml = R"(version: api.keploy.io/v1beta1
-kind: MySQL
-name: mock-3
-spec:
-    metadata:
-        type: mocks
-    requests:
-        - header:
-            header:
-                payload_length: 50
-                sequence_id: 0
-            packet_type: COM_QUERY
-          message:
-            query: UPDATE orders SET status = 'paid' WHERE id = 1001
-    responses:
-        - header:
-            header:
-                payload_length: 48
-                sequence_id: 1
-            packet_type: OK
-          message:
-            affected_rows: 1
----
-version: api.keploy.io/v1beta1
+// Keploy's decoded form (pkg/models/mysql: comm.go, conn.go, generic.go), as its recorder
+// writes it: no payload, every packet as fields; []byte fields as lists of numbers; EOF and
+// final packets (eofAfterColumns, FinalResponse.data) kept whole, header included.
+std::string keploy_column(std::string_view name, int type, int seq) {
+  return fmt::format(R"(
+                - header:
+                    payload_length: {}
+                    sequence_id: {}
+                  catalog: def
+                  schema: shop
+                  table: users
+                  org_table: users
+                  name: "{}"
+                  org_name: "{}"
+                  fixed_length: 12
+                  character_set: 255
+                  column_length: 11
+                  type: {}
+                  flags: 0
+                  decimals: 0
+                  filler: [0, 0]
+                  defaultValue: "")",
+                     26 + 2 * name.size(), seq, name, name, type);
+}
+
+std::string keploy_mocks() {
+  return R"(version: api.keploy.io/v1beta1
 kind: MySQL
 name: mock-0
 spec:
     metadata:
+        connID: "0"
+        requestOperation: HandshakeV10
+        responseOperation: OK
         type: config
     requests:
         - header:
+            header:
+                payload_length: 98
+                sequence_id: 1
             packet_type: HandshakeResponse41
+          message:
+            capability_flags: 19628553
+            max_packet_size: 16777216
+            character_set: 255
+            filler: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+            username: root
+            database: shop
+            auth_plugin_name: caching_sha2_password
+            zstdcompressionlevel: 0
     responses:
         - header:
+            header:
+                payload_length: 74
+                sequence_id: 0
             packet_type: HandshakeV10
+          message:
+            protocol_version: 10
+            server_version: 8.0.36
+            connection_id: 17
+            auth_plugin_data: [97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 0]
+            filler: 0
+            capability_flags: 19630601
+            character_set: 255
+            status_flags: 2
+            auth_plugin_name: caching_sha2_password
+        - header:
+            header:
+                payload_length: 7
+                sequence_id: 3
+            packet_type: OK
+          message:
+            header: 0
+            affected_rows: 0
+            last_insert_id: 0
+            status_flags: 2
+            warnings: 0
+            info: ""
+---
+version: api.keploy.io/v1beta1
+kind: MySQL
+name: mock-1
+spec:
+    metadata:
+        connID: "0"
+        requestOperation: COM_QUERY
+        responseOperation: TextResultSet
+        type: mocks
+    requests:
+        - header:
+            header:
+                payload_length: 40
+                sequence_id: 0
+            packet_type: COM_QUERY
+          message:
+            command: 3
+            query: SELECT id, name FROM users
+    responses:
+        - header:
+            header:
+                payload_length: 1
+                sequence_id: 1
+            packet_type: TextResultSet
+          message:
+            columnCount: 2
+            columns:)" + keploy_column("id", 3, 2) + keploy_column("name", 253, 3) + R"(
+            eofAfterColumns: []
+            rows:
+                - header:
+                    payload_length: 8
+                    sequence_id: 4
+                  values:
+                    - type: 3
+                      name: id
+                      value: "7"
+                      unsigned: false
+                    - type: 253
+                      name: name
+                      value: alice
+                      unsigned: false
+                - header:
+                    payload_length: 3
+                    sequence_id: 5
+                  values:
+                    - type: 3
+                      name: id
+                      value: "8"
+                      unsigned: false
+                    - type: 253
+                      name: name
+                      value: null
+                      unsigned: false
+            FinalResponse:
+                data: [7, 0, 0, 6, 254, 0, 0, 2, 0, 0, 0]
+                type: OK
+---
+version: api.keploy.io/v1beta1
+kind: MySQL
+name: mock-2
+spec:
+    metadata:
+        connID: "0"
+        type: mocks
+    requests:
+        - header:
+            header:
+                payload_length: 43
+                sequence_id: 0
+            packet_type: COM_QUERY
+          message:
+            command: 3
+            query: UPDATE users SET name = 'bob' WHERE id = 7
+    responses:
+        - header:
+            header:
+                payload_length: 7
+                sequence_id: 1
+            packet_type: OK
+          message:
+            header: 0
+            affected_rows: 1
+            last_insert_id: 0
+            status_flags: 2
+            warnings: 0
+            info: ""
+---
+version: api.keploy.io/v1beta1
+kind: MySQL
+name: mock-3
+spec:
+    metadata:
+        connID: "0"
+        type: mocks
+    requests:
+        - header:
+            header:
+                payload_length: 22
+                sequence_id: 0
+            packet_type: COM_QUERY
+          message:
+            command: 3
+            query: SELECT * FROM missing
+    responses:
+        - header:
+            header:
+                payload_length: 43
+                sequence_id: 1
+            packet_type: ERR
+          message:
+            header: 255
+            error_code: 1146
+            sql_state_marker: '#'
+            sql_state: 42S02
+            error_message: Table 'shop.missing' doesn't exist
+---
+version: api.keploy.io/v1beta1
+kind: MySQL
+name: mock-4
+spec:
+    metadata:
+        connID: "0"
+        type: mocks
+    requests:
+        - header:
+            header:
+                payload_length: 36
+                sequence_id: 0
+            packet_type: COM_STMT_PREPARE
+          message:
+            command: 22
+            query: SELECT name FROM users WHERE id = ?
+    responses:
+        - header:
+            header:
+                payload_length: 12
+                sequence_id: 1
+            packet_type: COM_STMT_PREPARE_OK
+          message:
+            status: 0
+            statement_id: 42
+            num_columns: 1
+            num_params: 1
+            filler: 0
+            warning_count: 0
+            param_definitions:)" + keploy_column("?", 8, 2) + R"(
+            eofAfterParamDefs: []
+            column_definitions:)" + keploy_column("name", 253, 3) + R"(
+            eofAfterColumnDefs: []
+---
+version: api.keploy.io/v1beta1
+kind: MySQL
+name: mock-5
+spec:
+    metadata:
+        connID: "0"
+        type: mocks
+    requests:
+        - header:
+            header:
+                payload_length: 24
+                sequence_id: 0
+            packet_type: COM_STMT_EXECUTE
+          message:
+            status: 23
+            statement_id: 42
+            flags: 0
+            iteration_count: 1
+            parameter_count: 1
+            null_bitmap: [0]
+            new_params_bind_flag: 1
+            parameters:
+                - type: 8
+                  unsigned: false
+                  value: 7
+    responses:
+        - header:
+            header:
+                payload_length: 1
+                sequence_id: 1
+            packet_type: BinaryProtocolResultSet
+          message:
+            columnCount: 1
+            columns:)" + keploy_column("name", 253, 2) + R"(
+            eofAfterColumns: []
+            rows:
+                - header:
+                    payload_length: 8
+                    sequence_id: 3
+                  values:
+                    - type: 253
+                      name: name
+                      value: alice
+                      unsigned: false
+                  okAfterRow: true
+                  rowNullBuffer: [0]
+            FinalResponse:
+                data: [7, 0, 0, 4, 254, 0, 0, 2, 0, 0, 0]
+                type: OK
+---
+version: api.keploy.io/v1beta1
+kind: MySQL
+name: mock-6
+spec:
+    metadata:
+        connID: "0"
+        type: mocks
+    requests:
+        - header:
+            header:
+                payload_length: 5
+                sequence_id: 0
+            packet_type: COM_STMT_CLOSE
+          message:
+            status: 25
+            statement_id: 42
+    responses: []
 )";
+}
+
+std::vector<testset::Mock> keploy_parsed(const std::string& yaml) {
   auto file = testset::parse_mocks(yaml, "mocks.yaml");
-  ASSERT_TRUE(file.has_value()) << file.error().message;
-  Replay r(file->mocks);
-  std::string g = r.login();
-  EXPECT_NE(g.find("mysql_native_password"), std::string::npos);  // built: none recorded
-  std::string reply = r.send(packet(0, "\x03UPDATE orders SET status = 'paid' WHERE id = 1001"));
-  ASSERT_GT(reply.size(), 5u);
-  EXPECT_EQ(reply[4], '\xff');
+  EXPECT_TRUE(file.has_value()) << file.error().message;
+  return file ? file->mocks : std::vector<testset::Mock>{};
+}
+
+std::string handshake_with(std::uint32_t caps) {
+  std::string h = kHandshake;
+  std::string c = le(caps, 4);
+  h.replace(4, 4, c);
+  return h;
+}
+
+TEST(MockMysql, KeployDecodedMocksReplayByteForByte) {
+  auto mocks = keploy_parsed(keploy_mocks());
+  ASSERT_EQ(mocks.size(), 7u);
+  for (const auto& m : mocks) EXPECT_EQ(mysql_mock_problem(m), "") << m.name;
+  Replay r(mocks);
+  // The greeting rebuilt from HandshakeV10's fields, TLS withdrawn.
+  EXPECT_EQ(r.responder->greeting(), packet(0, greeting_payload(kServerCaps & ~kSsl)));
+  EXPECT_EQ(r.send(kHandshake), kAuthDone);  // CLIENT_DEPRECATE_EOF negotiated
+  std::string row8 = lenenc("8") + "\xfb";   // NULL
+  EXPECT_EQ(r.send(packet(0, "\x03SELECT id, name FROM users")),
+            packet(1, "\x02") + packet(2, column("id", 0x03)) + packet(3, column("name", 0xfd)) +
+                packet(4, lenenc("7") + lenenc("alice")) + packet(5, row8) + packet(6, kOkEof));
+  EXPECT_EQ(r.send(kUpdate), kUpdateAnswer);
+  EXPECT_EQ(r.send(kMissing), kMissingAnswer);
+  EXPECT_EQ(r.send(kPrepare), prepare_answer(42));
+  // Keploy's EXECUTE names only the id: the PREPARE that handed it out gives its SQL, and the
+  // parameters rebuilt from their fields match the live bytes exactly.
+  EXPECT_EQ(r.send(execute(42, 7)), kExecuteAnswer);
+  EXPECT_EQ(r.send(execute(42, 8)), kExecuteAnswer);
+  EXPECT_EQ(r.send(packet(0, "\x19" + le(42, 4))), "");
+  auto stats = r.pool.stats();
+  EXPECT_EQ(stats.exact, 5u);
+  EXPECT_EQ(stats.structural, 1u);
+  EXPECT_TRUE(r.pool.take_unmatched().empty());
+}
+
+TEST(MockMysql, KeployResultSetEndsAsTheReplayedClientNegotiated) {
+  // A client without CLIENT_DEPRECATE_EOF gets an EOF after the columns and an EOF at the end,
+  // though Keploy recorded the OK-as-EOF form.
+  Replay r(keploy_parsed(keploy_mocks()));
+  r.responder->greeting();
+  r.send(handshake_with(kClientCaps & ~my::kClientDeprecateEof));
+  const std::string eof = "\xfe\x00\x00\x02\x00"s;
+  EXPECT_EQ(r.send(packet(0, "\x03SELECT id, name FROM users")),
+            packet(1, "\x02") + packet(2, column("id", 0x03)) + packet(3, column("name", 0xfd)) +
+                packet(4, eof) + packet(5, lenenc("7") + lenenc("alice")) +
+                packet(6, lenenc("8") + "\xfb") + packet(7, eof));
+  EXPECT_EQ(r.send(kPrepare), packet(1, '\0' + le(42, 4) + le(1, 2) + le(1, 2) + '\0' + le(0, 2)) +
+                                  packet(2, column("?", 0x08)) + packet(3, eof) +
+                                  packet(4, column("name", 0xfd)) + packet(5, eof));
+}
+
+// The line of the first `needle` in `text`, 1-based.
+int line_of(const std::string& text, std::string_view needle) {
+  auto at = text.find(needle);
+  return at == std::string::npos ? 0 : 1 + static_cast<int>(std::count(text.begin(), text.begin() + at, '\n'));
+}
+
+TEST(MockMysql, KeployMockMissingAFieldIsNamedWithItsLine) {
+  std::string yaml = keploy_mocks();
+  yaml.replace(yaml.find("            statement_id: 42\n            flags: 0"), 29, "");
+  auto mocks = keploy_parsed(yaml);
+  ASSERT_EQ(mocks.size(), 7u);
+  EXPECT_EQ(mysql_mock_problem(mocks[5]),
+            fmt::format("line {}: COM_STMT_EXECUTE without statement_id",
+                        line_of(yaml, "            status: 23")));
+  std::string no_columns = keploy_mocks();
+  auto from = no_columns.find("            columns:");
+  no_columns.erase(from, no_columns.find("            eofAfterColumns") - from);
+  mocks = keploy_parsed(no_columns);
+  ASSERT_EQ(mocks.size(), 7u);
+  EXPECT_EQ(mysql_mock_problem(mocks[1]),
+            fmt::format("line {}: TextResultSet without its columns",
+                        line_of(no_columns, "            columnCount: 2")));
+  // The miss names the mock reel could not use instead of calling the query unrecorded.
+  Replay r(mocks);
+  r.login();
+  std::string reply = r.send(packet(0, "\x03SELECT id, name FROM users"));
+  EXPECT_NE(reply.find("cannot be replayed (mock-1: line"), std::string::npos) << reply;
+  auto misses = r.pool.take_unmatched();
+  ASSERT_EQ(misses.size(), 1u);
+}
+
+TEST(MockMysql, KeployDecodedGarbageNeverCrashes) {
+  const std::string yaml = keploy_mocks();
+  std::mt19937 rng(7);
+  const char* junk[] = {"-1", "99999999999999999999", "", "x", "[1, 2, 300]", "{a: 1}", "null",
+                        "18446744073709551615", "2024-13-45 99:99:99.9999999", "-838:59:59"};
+  for (int round = 0; round < 200; ++round) {
+    std::string y = yaml;
+    for (int i = 0; i < 3; ++i) {  // replace a value after some ": "
+      std::size_t at = y.find(": ", rng() % y.size());
+      if (at == std::string::npos) continue;
+      std::size_t end = y.find('\n', at);
+      y.replace(at + 2, end - at - 2, junk[rng() % std::size(junk)]);
+    }
+    auto file = testset::parse_mocks(y, "mocks.yaml");
+    if (!file) continue;
+    for (const auto& m : file->mocks) (void)mysql_mock_problem(m);
+    Replay r(file->mocks);
+    r.login();
+    r.send(packet(0, "\x03SELECT id, name FROM users"));
+    r.send(kPrepare);
+    r.send(execute(42, 7));
+  }
 }
 
 TEST(MockMysql, GarbageNeverCrashes) {
