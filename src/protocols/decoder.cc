@@ -5,6 +5,8 @@
 #include "protocols/dns/stitcher.h"
 #include "protocols/http1/parse.h"
 #include "protocols/http1/stitcher.h"
+#include "protocols/http2/parse.h"
+#include "protocols/http2/stitcher.h"
 #include "protocols/mysql/parse.h"
 #include "protocols/mysql/stitcher.h"
 #include "protocols/postgres/parse.h"
@@ -27,6 +29,16 @@ struct Http1Traits {
   static constexpr auto find_frame_boundary = http1::find_frame_boundary;
   static constexpr auto on_gap = http1::on_gap;
   static constexpr auto stitch = http1::stitch;
+};
+
+struct Http2Traits {
+  using Frame = http2::Frame;
+  using State = http2::State;
+  using StitchState = http2::StitchState;
+  static constexpr auto parse_frame = http2::parse_frame;
+  static constexpr auto find_frame_boundary = http2::find_frame_boundary;
+  static constexpr auto on_gap = http2::on_gap;
+  static constexpr auto stitch = http2::stitch;
 };
 
 struct RedisTraits {
@@ -87,6 +99,8 @@ std::unique_ptr<Decoder> make_decoder(Protocol protocol, const DecoderOptions& o
   switch (protocol) {
     case Protocol::kHttp1:
       return make<Http1Traits>(protocol, options);
+    case Protocol::kHttp2:
+      return make<Http2Traits>(protocol, options);
     case Protocol::kRedis:
       return make<RedisTraits>(protocol, options);
     case Protocol::kPostgres:

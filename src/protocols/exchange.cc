@@ -8,6 +8,8 @@ std::string_view protocol_name(Protocol protocol) {
   switch (protocol) {
     case Protocol::kHttp1:
       return "http1";
+    case Protocol::kHttp2:
+      return "http2";
     case Protocol::kRedis:
       return "redis";
     case Protocol::kPostgres:

@@ -5,6 +5,7 @@
 
 #include "protocols/byte_reader.h"
 #include "protocols/dns/parse.h"
+#include "protocols/http2/types.h"
 #include "protocols/postgres/types.h"
 #include "protocols/text.h"
 
@@ -27,6 +28,14 @@ bool is_http1(std::string_view d, MessageType sender) {
     if (d.starts_with(m)) return true;
   }
   return false;
+}
+
+bool is_http2(std::string_view d, MessageType sender) {
+  if (sender == MessageType::kRequest) return d.starts_with(http2::kPreface);
+  // A server opens with SETTINGS (type 4, no ACK flag, stream 0) of whole 6-byte entries.
+  static constexpr std::string_view kSettingsTail("\x04\x00\x00\x00\x00\x00", 6);
+  return d.size() >= http2::kFrameHeader && d[0] == 0 && d[1] == 0 &&
+         static_cast<std::uint8_t>(d[2]) % 6 == 0 && d.substr(3, 6) == kSettingsTail;
 }
 
 bool is_postgres(std::string_view d, MessageType sender) {
@@ -109,6 +118,7 @@ Protocol infer_protocol(std::span<const std::byte> data, MessageType sender, boo
   if (datagram) return is_dns(d, true) ? Protocol::kDns : Protocol::kUnknown;
   if (is_tls(d)) return Protocol::kTls;
   if (is_http1(d, sender)) return Protocol::kHttp1;
+  if (is_http2(d, sender)) return Protocol::kHttp2;
   if (is_postgres(d, sender)) return Protocol::kPostgres;
   if (is_mysql(d, sender)) return Protocol::kMysql;
   if (is_redis(d, sender)) return Protocol::kRedis;

@@ -15,6 +15,7 @@ namespace reel::protocols {
 enum class Protocol : std::uint8_t {
   kUnknown,
   kHttp1,
+  kHttp2,
   kRedis,
   kPostgres,
   kMysql,
@@ -23,7 +24,7 @@ enum class Protocol : std::uint8_t {
   kRaw
 };
 
-// "unknown", "http1", "redis", "postgres", "mysql", "dns", "tls", "raw".
+// "unknown", "http1", "http2", "redis", "postgres", "mysql", "dns", "tls", "raw".
 std::string_view protocol_name(Protocol protocol);
 
 // Who sent the bytes: requests come from the connection's client, responses from its server.

@@ -22,6 +22,7 @@ std::vector<std::string_view> split_commas(std::string_view s) {
 std::optional<protocols::Protocol> protocol_named(std::string_view n) {
   using protocols::Protocol;
   if (n == "http" || n == "http1") return Protocol::kHttp1;
+  if (n == "http2" || n == "h2" || n == "grpc") return Protocol::kHttp2;
   if (n == "pgsql" || n == "postgres" || n == "postgresql") return Protocol::kPostgres;
   if (n == "redis") return Protocol::kRedis;
   if (n == "mysql") return Protocol::kMysql;

@@ -21,6 +21,18 @@ namespace {
 
 double ms(std::uint64_t ns) { return static_cast<double>(ns) / 1e6; }
 
+bool is_grpc(const protocols::Exchange& ex) { return ex.fields.contains("grpc.request_messages"); }
+
+// What the protocol column says: gRPC is told apart from the HTTP/2 it runs on.
+std::string_view label_of(const protocols::Exchange& ex) {
+  return is_grpc(ex) ? "grpc" : protocols::protocol_name(ex.protocol);
+}
+
+std::string_view field_or(const protocols::Exchange& ex, const std::string& key) {
+  auto it = ex.fields.find(key);
+  return it == ex.fields.end() ? std::string_view() : std::string_view(it->second);
+}
+
 void write_headers(JsonWriter& w, const protocols::Headers& h) {
   w.key("headers").begin_array();
   for (auto& [k, v] : h) w.begin_object().field("name", k).field("value", v).end_object();
@@ -50,7 +62,7 @@ std::string exchange_json_line(const capture::TracedExchange& t, std::int64_t of
       .field("time", iso8601_utc(static_cast<std::int64_t>(start) + off))
       .field("pid", c.key.tgid)
       .field("comm", c.comm)
-      .field("protocol", protocols::protocol_name(ex.protocol))
+      .field("protocol", label_of(ex))
       .field("role", c.server ? "server" : "client");
   if (c.tls) w.field("tls", true);
   w.field("client", (c.server ? c.remote : c.local).to_string())
@@ -119,20 +131,28 @@ class PrettySink : public Sink {
     // The format is compiled, the line built in one buffer and written with one fwrite.
     fmt::memory_buffer line;
     fmt::format_to(std::back_inserter(line),
-                   FMT_COMPILE("{} {:>6} {:<12.12} {:<8} {:<7.7} {:<60} {}{:<10}{} {:>9.2f}ms {:>8} > {:<8}{}{}\n"),
-                   when, t.conn.key.tgid, t.conn.comm, protocols::protocol_name(ex.protocol),
+                   FMT_COMPILE("{} {:>6} {:<12.12} {:<8} {:<7.7} {:<60} {}{:<10}{} {:>9.2f}ms {:>8} > {:<8}{}{}{}\n"),
+                   when, t.conn.key.tgid, t.conn.comm, label_of(ex),
                    ex.method, target, color_of(ex), status, o_.color ? "\033[0m" : "",
                    ms(ex.latency_ns), size(ex.request_size), size(ex.response_size),
-                   t.conn.tls ? " [tls]" : "", ex.gap ? " [gap]" : "");
+                   t.conn.tls ? " [tls]" : "", ex.gap ? " [gap]" : "", messages(ex));
     std::fwrite(line.data(), 1, line.size(), o_.out);
     if (o_.verbose) bodies(ex);  // flushed by the trace loop once per batch of exchanges
   }
 
  private:
+  // gRPC message counts, requests > responses.
+  static std::string messages(const protocols::Exchange& ex) {
+    if (!is_grpc(ex)) return "";
+    return fmt::format(" [msgs {}>{}]", field_or(ex, "grpc.request_messages"),
+                       field_or(ex, "grpc.response_messages"));
+  }
+
   static std::string status_of(const protocols::Exchange& ex) {
     if (!ex.has_response) return "-";
     if (!ex.error.empty()) return "ERR " + ex.error.substr(0, 40);
-    if (ex.protocol == Protocol::kHttp1) return std::to_string(ex.status);
+    if (ex.protocol == Protocol::kHttp1 || (ex.protocol == Protocol::kHttp2 && !is_grpc(ex)))
+      return std::to_string(ex.status);
     return ex.status_text.empty() ? std::to_string(ex.status) : ex.status_text.substr(0, 24);
   }
 
@@ -154,6 +174,15 @@ class PrettySink : public Sink {
       for (auto& [k, v] : h) std::fprintf(o_.out, "    %s %s: %s\n", label, k.c_str(), v.c_str());
       if (b.size == 0) return;
       std::string text = is_printable_utf8(b.data) ? b.data : "<" + std::to_string(b.size) + " binary bytes>";
+      // gRPC messages as protobuf without a schema, the raw bytes staying in the body.
+      std::string_view decoded =
+          field_or(ex, *label == '>' ? "grpc.request_decoded" : "grpc.response_decoded");
+      if (!decoded.empty()) {
+        text.clear();
+        for (char c : decoded) text += c == '\n' ? std::string("\n      ") : std::string(1, c);
+        while (text.ends_with(' ')) text.pop_back();
+        while (text.ends_with('\n')) text.pop_back();
+      }
       std::fprintf(o_.out, "    %s body (%llu bytes%s):\n      %s\n", label,
                    static_cast<unsigned long long>(b.size), b.truncated() ? ", truncated" : "",
                    text.c_str());
@@ -172,7 +201,7 @@ class HarSink : public Sink {
 
   void write(const capture::TracedExchange& t) override {
     const auto& ex = t.exchange;
-    if (ex.protocol != Protocol::kHttp1 || !ex.has_request) {
+    if ((ex.protocol != Protocol::kHttp1 && ex.protocol != Protocol::kHttp2) || !ex.has_request) {
       skipped_++;
       return;
     }
@@ -222,6 +251,7 @@ class HarSink : public Sink {
     if (host.empty()) host = ex.host;
     if (host.empty()) host = (t.conn.server ? t.conn.local : t.conn.remote).to_string();
     std::string version = ex.fields.count("http.version") ? ex.fields.at("http.version") : "HTTP/1.1";
+    if (ex.protocol == Protocol::kHttp2) version = "HTTP/2";
     std::string mime(protocols::find_header(ex.response_headers, "content-type"));
     nlohmann::json content = {{"size", ex.response_body.size}, {"mimeType", mime}};
     if (is_printable_utf8(ex.response_body.data)) {

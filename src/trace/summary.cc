@@ -17,7 +17,8 @@ std::uint64_t percentile(std::vector<std::uint64_t>& v, double q) {
 
 std::string Summary::endpoint_key(const protocols::Exchange& ex) {
   std::string target = ex.target;
-  if (ex.protocol == protocols::Protocol::kHttp1) target = target.substr(0, target.find('?'));
+  if (ex.protocol == protocols::Protocol::kHttp1 || ex.protocol == protocols::Protocol::kHttp2)
+    target = target.substr(0, target.find('?'));
   for (auto& c : target)
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
   if (target.size() > 60) target = target.substr(0, 57) + "...";

@@ -59,6 +59,53 @@ def http1():
                                   ('lost', REQ, 46), (REQ, get), (RESP, ok)], flags=4))
 
 
+def h2_frame(ftype, flags, stream, payload):
+    return struct.pack('>I', len(payload))[1:] + bytes([ftype, flags]) + struct.pack('>I', stream) + payload
+
+
+def hpack_literal(name, value, index_name=0):
+    """A literal field with incremental indexing, no Huffman (RFC 7541 6.2.1)."""
+    if index_name:
+        out = bytes([0x40 | index_name])
+    else:
+        out = bytes([0x40, len(name)]) + name
+    return out + bytes([len(value)]) + value
+
+
+def http2():
+    preface = b'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'
+    settings = h2_frame(4, 0, 0, b'\x00\x03\x00\x00\x00\x64\x00\x01\x00\x00\x10\x00')
+    ack = h2_frame(4, 1, 0, b'')
+    # GET /a (static :method GET, :scheme http), :path and :authority literals, then the same
+    # request again from the dynamic table (indexes 62, 63).
+    block1 = b'\x82\x86' + hpack_literal(None, b'/a', 4) + hpack_literal(None, b'localhost', 1)
+    block2 = b'\x82\x86\xbf\xbe'
+    resp = b'\x88' + hpack_literal(None, b'5', 28)  # :status 200, content-length 5
+    grpc_req = (b'\x83\x86' + hpack_literal(None, b'/helloworld.Greeter/SayHello', 4) +
+                hpack_literal(None, b'application/grpc', 31) + hpack_literal(b'te', b'trailers'))
+    grpc_resp = b'\x88' + hpack_literal(None, b'application/grpc', 31)
+    trailers = hpack_literal(b'grpc-status', b'0')
+    msg = b'\x00\x00\x00\x00\x07\x0a\x05world'
+    client = preface + settings + h2_frame(1, 5, 1, block1) + h2_frame(1, 5, 3, block2)
+    server = (settings + ack + h2_frame(1, 4, 3, resp) + h2_frame(1, 4, 1, b'\x88\xbe') +
+              h2_frame(0, 1, 1, b'hello') + h2_frame(0, 9, 3, b'\x02hello\x00\x00'))
+    write('http2', 'interleaved', encode([(REQ, client), (RESP, server)]))
+    cont = h2_frame(1, 1, 1, block1[:3]) + h2_frame(9, 0, 1, block1[3:6]) + h2_frame(9, 4, 1, block1[6:])
+    write('http2', 'continuation', encode([(REQ, preface + settings + cont), (RESP, settings + h2_frame(1, 5, 1, resp))]))
+    write('http2', 'grpc', encode([
+        (REQ, preface + settings + h2_frame(1, 4, 1, grpc_req) + h2_frame(0, 0, 1, msg[:3]) + h2_frame(0, 1, 1, msg[3:])),
+        (RESP, settings + h2_frame(1, 4, 1, grpc_resp) + h2_frame(0, 0, 1, msg + msg) + h2_frame(1, 5, 1, trailers))]))
+    write('http2', 'trailers_only', encode([
+        (REQ, preface + settings + h2_frame(1, 4, 1, grpc_req) + h2_frame(0, 1, 1, msg)),
+        (RESP, settings + h2_frame(1, 5, 1, grpc_resp + hpack_literal(b'grpc-status', b'5')))], flags=2))
+    # Joined mid-flight: dynamic references to a table never seen; then bytes lost.
+    write('http2', 'midflight', encode([(REQ, h2_frame(1, 5, 3, block2)), (RESP, h2_frame(1, 5, 3, b'\x88\xbe')),
+                                        ('lost', REQ, 20), (REQ, h2_frame(1, 5, 5, block1))], flags=4))
+    write('http2', 'control', encode([(REQ, preface + settings + h2_frame(6, 0, 0, b'\x00' * 8) +
+                                       h2_frame(8, 0, 0, b'\x00\x00\x10\x00') + h2_frame(3, 0, 1, b'\x00\x00\x00\x08') +
+                                       h2_frame(7, 0, 0, b'\x00\x00\x00\x01\x00\x00\x00\x00'))]))
+
+
 def redis():
     def cmd(*args):
         return b'*%d\r\n' % len(args) + b''.join(b'$%d\r\n%s\r\n' % (len(a), a) for a in args)
@@ -317,6 +364,7 @@ files:
 
 if __name__ == '__main__':
     http1()
+    http2()
     redis()
     postgres()
     mysql()

@@ -18,7 +18,7 @@ TEST(Infer, Http) {
   EXPECT_EQ(infer("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), Protocol::kHttp1);
   EXPECT_EQ(infer("POST /api HTTP/1.1\r\n"), Protocol::kHttp1);
   EXPECT_EQ(infer("HTTP/1.1 200 OK\r\n", MessageType::kResponse), Protocol::kHttp1);
-  EXPECT_EQ(infer("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), Protocol::kUnknown);
+  EXPECT_EQ(infer("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), Protocol::kHttp2);  // HTTP/2 preface
 }
 
 TEST(Infer, Tls) {
