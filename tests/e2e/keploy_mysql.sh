@@ -16,27 +16,7 @@ MYPASSWORD=my-Keploy-7Qx2
 start_mariadb "$MYPASSWORD"
 PORT=$(free_port)
 export PORT MPORT MYPASSWORD
-"$REEL" record -p "$WORK/rec" --app-port "$PORT" -- "$FIX/users_app.py" > "$WORK/rec.out" 2> "$WORK/rec.err" &
-REC_PID=$!
-STARTED_PIDS+=($REC_PID)
-deadline=$((SECONDS + 30))
-until (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do
-  ((SECONDS < deadline)) || { cat "$WORK/rec.err"; fail "the service did not start under reel record"; }
-  sleep 0.1
-done
-call() { curl -s -o /dev/null -w '%{http_code}\n' "$@"; }
-{
-  call -X POST -H 'Content-Type: application/json' -d '{"name":"Ada","email":"ada@example.test","city":"London"}' "http://127.0.0.1:$PORT/users"
-  call -X POST -H 'Content-Type: application/json' -d '{"name":"Bob","email":"bob@example.test"}' "http://127.0.0.1:$PORT/users"
-  call -X POST -H 'Content-Type: application/json' -d '{"name":"Ada2","email":"ada@example.test"}' "http://127.0.0.1:$PORT/users"
-  call "http://127.0.0.1:$PORT/users/1"
-  call "http://127.0.0.1:$PORT/users/99"
-  call "http://127.0.0.1:$PORT/users"
-} > "$WORK/codes"
-[[ $(tr '\n' ' ' < "$WORK/codes") == "201 201 409 200 404 200 " ]] || { cat "$WORK/codes" "$WORK/rec.err"; fail "the service did not answer as expected"; }
-kill -INT "$REC_PID"
-wait "$REC_PID" || { cat "$WORK/rec.err"; fail "reel record failed"; }
-grep -q 'recorded .*: 6 tests' "$WORK/rec.err" || { cat "$WORK/rec.err"; fail "expected 6 tests"; }
+record_users_service "$FIX/users_app.py" '{"name":"Ada","email":"ada@example.test","city":"London"}'
 stop_server "$MY_PID" "$MPORT" MariaDB
 
 SET=$WORK/rec/test-set-0

@@ -162,3 +162,37 @@ changed_answer_shows() {
   cmp -s "$WORK/$name.rec.out" <(sed "s/$new/$old/g" "$WORK/$name-changed.out") \
     || { diff "$WORK/$name.rec.out" "$WORK/$name-changed.out"; fail "$name: the output changed beyond $old -> $new"; }
 }
+
+# record_users_service APP FIRST_USER: records APP (a users service of tests/e2e/fixtures/keploy_*:
+# GET /users, GET /users/ID, POST /users, on $PORT) into $WORK/rec under real curl traffic: two
+# users created (FIRST_USER's JSON, then Bob), a duplicate email refused, one user found, one
+# missing, the list. Six tests, every call answered, the self-check clean. Leaves
+# $WORK/rec.{out,err}.
+record_users_service() {
+  local app=$1 first=$2 pid deadline
+  "$REEL" record -p "$WORK/rec" --app-port "$PORT" -- "$app" > "$WORK/rec.out" 2> "$WORK/rec.err" &
+  pid=$!
+  STARTED_PIDS+=($pid)
+  deadline=$((SECONDS + 30))
+  until (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do
+    ((SECONDS < deadline)) || { cat "$WORK/rec.err"; fail "the service did not start under reel record"; }
+    sleep 0.1
+  done
+  local url=http://127.0.0.1:$PORT/users
+  code_of() { curl -s -o /dev/null -w '%{http_code}\n' "$@"; }
+  post() { code_of -X POST -H 'Content-Type: application/json' -d "$1" "$url"; }
+  {
+    post "$first"
+    post '{"name":"Bob","email":"bob@example.test"}'
+    post '{"name":"Ada2","email":"ada@example.test"}'
+    code_of "$url/1"
+    code_of "$url/99"
+    code_of "$url"
+  } > "$WORK/codes"
+  [[ $(tr '\n' ' ' < "$WORK/codes") == "201 201 409 200 404 200 " ]] \
+    || { cat "$WORK/codes" "$WORK/rec.err"; fail "the service did not answer as expected"; }
+  kill -INT "$pid"
+  wait "$pid" || { cat "$WORK/rec.err"; fail "reel record failed"; }
+  grep -q 'recorded .*: 6 tests' "$WORK/rec.err" || { cat "$WORK/rec.err"; fail "expected 6 tests"; }
+  grep -Eq '^self-check: .*; 0 problems$' "$WORK/rec.err" || { cat "$WORK/rec.err"; fail "self-check"; }
+}
