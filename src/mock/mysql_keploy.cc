@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "mock/keploy_fields.h"
 #include "mock/mysql_wire.h"
 #include "protocols/mysql/decode.h"
 
@@ -21,46 +22,14 @@ namespace reel::mock::my {
 namespace {
 
 using testset::Value;
+using keploy::any;
+using keploy::bytes_of;
+using keploy::int_of;
+using keploy::member;
+using keploy::number;
+using keploy::text_of;
 
-const Value* member(const Value* v, std::string_view key) {
-  return v && v->is_mapping() ? v->find(key) : nullptr;
-}
-const Value* any(const Value* v, std::initializer_list<std::string_view> keys) {
-  for (auto k : keys) {
-    if (const Value* f = member(v, k)) return f;
-  }
-  return nullptr;
-}
-
-std::optional<std::uint64_t> number(const Value* v) {
-  if (!v || !v->is_scalar() || v->text.empty()) return std::nullopt;
-  const std::string& t = v->text;
-  char* end = nullptr;
-  errno = 0;
-  std::uint64_t n = t[0] == '-' ? static_cast<std::uint64_t>(std::strtoll(t.c_str(), &end, 10))
-                                : std::strtoull(t.c_str(), &end, 10);
-  if (errno != 0 || end != t.c_str() + t.size()) return std::nullopt;
-  return n;
-}
-std::uint64_t int_of(const Value* v, std::uint64_t fallback = 0) {
-  return number(v).value_or(fallback);
-}
 bool flag_of(const Value* v) { return v && v->is_scalar() && (v->text == "true" || v->text == "1"); }
-
-// A scalar's text, or a list of byte values ([]byte as yaml.v3 writes it).
-std::optional<std::string> bytes_of(const Value* v) {
-  if (!v || v->is_null()) return std::nullopt;
-  if (v->is_scalar()) return v->text;
-  if (!v->is_sequence()) return std::nullopt;
-  std::string out;
-  for (const Value& b : v->items) {
-    auto n = number(&b);
-    if (!n || *n > 255) return std::nullopt;
-    out.push_back(static_cast<char>(*n));
-  }
-  return out;
-}
-std::string text_of(const Value* v) { return bytes_of(v).value_or(""); }
 
 void le(std::string& out, std::uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>(v >> (8 * i)));

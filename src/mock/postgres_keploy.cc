@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "mock/keploy_fields.h"
 #include "mock/postgres_wire.h"
 #include "protocols/postgres/decode.h"
 
@@ -18,6 +19,10 @@ namespace {
 
 namespace pp = protocols::postgres;
 using testset::Value;
+using keploy::any;
+using keploy::bytes_of;
+using keploy::int_of;
+using keploy::text_of;
 
 void be16(std::string& out, std::int64_t v) {
   out.push_back(static_cast<char>((v >> 8) & 0xff));
@@ -25,44 +30,6 @@ void be16(std::string& out, std::int64_t v) {
 }
 void be32(std::string& out, std::int64_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
-}
-
-// Text or bytes: a scalar's text, or a list of byte values.
-std::optional<std::string> bytes_of(const Value* v) {
-  if (!v || v->is_null()) return std::nullopt;
-  if (v->is_scalar()) return v->text;
-  if (!v->is_sequence()) return std::nullopt;
-  std::string out;
-  for (const Value& b : v->items) {
-    if (!b.is_scalar()) return std::nullopt;
-    try {
-      int n = std::stoi(b.text);
-      if (n < 0 || n > 255) return std::nullopt;
-      out.push_back(static_cast<char>(n));
-    } catch (...) {
-      return std::nullopt;
-    }
-  }
-  return out;
-}
-
-std::int64_t int_of(const Value* v, std::int64_t fallback = 0) {
-  if (!v || !v->is_scalar()) return fallback;
-  try {
-    return std::stoll(v->text);
-  } catch (...) {
-    return fallback;
-  }
-}
-
-std::string text_of(const Value* v) { return bytes_of(v).value_or(""); }
-
-// The first present key among `keys`.
-const Value* any(const Value& v, std::initializer_list<std::string_view> keys) {
-  for (auto k : keys) {
-    if (const Value* f = v.find(k)) return f;
-  }
-  return nullptr;
 }
 
 // The n-th occurrence of a message's fields: Keploy writes a list when a packet holds several
@@ -95,7 +62,7 @@ Result<std::string> client_payload(char tag, const Value& p, std::size_t n) {
       const Value* f = nth(p, "parse", n);
       if (!f) return fail_msg("Parse #{} without its parse fields", n + 1);
       out = cstr(text_of(f->find("name"))) + cstr(text_of(f->find("query")));
-      const Value* oids = any(*f, {"parameter_oids", "parameteroids"});
+      const Value* oids = any(f, {"parameter_oids", "parameteroids"});
       std::size_t count = oids && oids->is_sequence() ? oids->items.size() : 0;
       be16(out, static_cast<std::int64_t>(count));
       for (std::size_t i = 0; i < count; ++i) be32(out, int_of(&oids->items[i]));
@@ -165,7 +132,7 @@ std::string error_fields(const Value& f) {
       {'L', "line", "line"},                 {'R', "routine", "routine"}};
   std::string out;
   for (const Field& field : kFields) {
-    std::string text = text_of(any(f, {field.squashed, field.snake}));
+    std::string text = text_of(any(&f, {field.squashed, field.snake}));
     if (text.empty() || ((field.code == 'P' || field.code == 'L') && text == "0")) continue;
     out.push_back(field.code);
     out += cstr(text);
@@ -191,7 +158,7 @@ Result<std::string> server_payload(char tag, const Value& p, std::size_t n) {
     case 'C': {
       const Value* f = nth(p, "command_complete", n);
       if (!f) return fail_msg("CommandComplete #{} without its tag", n + 1);
-      return cstr(text_of(any(*f, {"command_tag_type", "command_tag"})));
+      return cstr(text_of(any(f, {"command_tag_type", "command_tag"})));
     }
     case 'T': {
       const Value* rd = p.find("row_description");
@@ -199,7 +166,7 @@ Result<std::string> server_payload(char tag, const Value& p, std::size_t n) {
       if (!fields || !fields->is_sequence()) return fail_msg("RowDescription without its fields");
       be16(out, static_cast<std::int64_t>(fields->items.size()));
       for (const Value& f : fields->items) {
-        out += cstr(text_of(any(f, {"field_name", "name"})));
+        out += cstr(text_of(any(&f, {"field_name", "name"})));
         be32(out, int_of(f.find("table_oid")));
         be16(out, int_of(f.find("table_attribute_number")));
         be32(out, int_of(f.find("data_type_oid")));
@@ -211,7 +178,7 @@ Result<std::string> server_payload(char tag, const Value& p, std::size_t n) {
     }
     case 'D': {
       const Value* f = nth(p, "data_row", n);
-      const Value* values = f ? any(*f, {"row_values", "values"}) : nullptr;
+      const Value* values = f ? any(f, {"row_values", "values"}) : nullptr;
       if (!values || !values->is_sequence()) return fail_msg("DataRow #{} without its values", n + 1);
       be16(out, static_cast<std::int64_t>(values->items.size()));
       for (const Value& v : values->items) {
@@ -227,7 +194,7 @@ Result<std::string> server_payload(char tag, const Value& p, std::size_t n) {
     }
     case 't': {
       const Value* f = p.find("parameter_description");
-      const Value* oids = f ? any(*f, {"parameteroids", "parameter_oids"}) : nullptr;
+      const Value* oids = f ? any(f, {"parameteroids", "parameter_oids"}) : nullptr;
       std::size_t count = oids && oids->is_sequence() ? oids->items.size() : 0;
       be16(out, static_cast<std::int64_t>(count));
       for (std::size_t i = 0; i < count; ++i) be32(out, int_of(&oids->items[i]));
