@@ -38,4 +38,10 @@ std::string short_summary(std::string_view text) {
   return protocols::render_value(text, kMax);
 }
 
+std::string sql_miss_message(std::string_view what, std::string_view closest) {
+  if (closest.empty()) return "reel: no recorded answer for: " + std::string(what);
+  return "reel: the answer recorded for: " + std::string(what) + " cannot be replayed (" +
+         std::string(closest) + ")";
+}
+
 }  // namespace reel::mock

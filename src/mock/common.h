@@ -27,6 +27,10 @@ std::string joined_responses(const testset::Mock& mock);
 // "GET /x" cut to a readable length, binary shown as hex.
 std::string short_summary(std::string_view text);
 
+// The error text a SQL responder sends for `what` when no mock answers it: unrecorded, or
+// recorded in a form reel cannot replay (`closest` names that mock and why).
+std::string sql_miss_message(std::string_view what, std::string_view closest);
+
 // One direction of a framed protocol (PostgreSQL, MySQL) between frames: the start of a frame
 // not complete yet, the tail of one cut at the size limit still to skip, and when the buffered
 // bytes began to arrive.

@@ -296,10 +296,7 @@ class MysqlResponder final : public Responder {
     }
     std::string what = live.sql.empty() ? pm::command_name(command) : one_line(live.sql);
     std::string closest = unusable_for(live);
-    std::string message = closest.empty() ? "reel: no recorded answer for: " + what
-                                          : "reel: the answer recorded for: " + what +
-                                                " cannot be replayed (" + closest + ")";
-    out.bytes += my::err_packet(1, 1105, "HY000", message);
+    out.bytes += my::err_packet(1, 1105, "HY000", sql_miss_message(what, closest));
     if (ctx_.pool) {
       ctx_.pool->record_unmatched(Unmatched{ctx_.pool->current_test(), testset::MockKind::kMySql,
                                             ctx_.server, what, closest});

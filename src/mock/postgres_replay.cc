@@ -261,10 +261,7 @@ class PostgresResponder final : public Responder {
     if (!failed_ && !only_sync_owed) {
       std::string what = sql.empty() ? "[" + live.tags + "]" : one_line(sql);
       std::string closest = unusable_for(live);
-      std::string message = closest.empty() ? "reel: no recorded answer for: " + what
-                                            : "reel: the answer recorded for: " + what +
-                                                  " cannot be replayed (" + closest + ")";
-      out.bytes += pg::wire(pg::error_response("XX000", message));
+      out.bytes += pg::wire(pg::error_response("XX000", sql_miss_message(what, closest)));
       if (tx_ != 'I') tx_ = 'E';
       failed_ = true;
       if (ctx_.pool) {
