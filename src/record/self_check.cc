@@ -104,11 +104,11 @@ std::string describe(const Mock& m) {
 }
 
 // The pairing model's word on a PostgreSQL call: empty when the answer fits the request.
-std::string postgres_pairing(const Mock& m) {
-  auto req = segments(m, true), resp = segments(m, false);
-  if (!req || !resp || req->size() != 1 || resp->size() != 1) return "";  // COPY, start-up
+std::string postgres_pairing(const Mock& m, const std::vector<std::string>& req) {
+  auto resp = segments(m, false);
+  if (!resp || req.size() != 1 || resp->size() != 1) return "";  // COPY, start-up
   std::vector<mock::pg::Message> client, server;
-  if (!mock::pg::split(req->front(), true, client) || !mock::pg::split(resp->front(), false, server))
+  if (!mock::pg::split(req.front(), true, client) || !mock::pg::split(resp->front(), false, server))
     return "its messages do not parse";
   std::string c, s;
   for (const auto& msg : client) {
@@ -148,25 +148,34 @@ CheckReport check_mocks(const std::vector<Mock>& mocks) {
   auto problem = [&](const Mock& m, std::string what) {
     report.problems.push_back({m.name, meta(m, mock::kMetaTest), describe(m), std::move(what)});
   };
-  // One replayed connection per recorded one, its calls in recorded order.
-  std::map<std::pair<std::string, std::string>, std::vector<const Mock*>> connections;
-  std::vector<std::vector<const Mock*>> singles;  // HTTP: each call on a connection of its own
+  // One replayed connection per recorded one, its calls in recorded order, each with the bytes
+  // its requests sent.
+  struct Call {
+    const Mock* mock;
+    std::vector<std::string> requests;
+  };
+  std::map<std::pair<std::string, std::string>, std::vector<Call>> connections;
+  std::vector<std::vector<Call>> singles;  // HTTP, DNS: each call on a connection of its own
   for (const Mock& m : mocks) {
-    if (!replayable(m.kind) || meta(m, "reel.unanswered") == "true" ||
-        meta(m, "reel.truncated") == "true" || !segments(m, true)) {
+    auto requests = replayable(m.kind) && meta(m, "reel.unanswered") != "true" &&
+                            meta(m, "reel.truncated") != "true"
+                        ? segments(m, true)
+                        : std::nullopt;
+    if (!requests) {
       report.skipped++;
       continue;
     }
     if (m.kind == MockKind::kPostgres) {
-      if (std::string why = postgres_pairing(m); !why.empty()) {
+      if (std::string why = postgres_pairing(m, *requests); !why.empty()) {
         problem(m, why);
         continue;
       }
     }
+    Call call{&m, std::move(*requests)};
     if (m.kind == MockKind::kHttp || m.kind == MockKind::kDns || m.connection_id.empty()) {
-      singles.push_back({&m});
+      singles.push_back({std::move(call)});
     } else {
-      connections[{meta(m, mock::kMetaServer), m.connection_id}].push_back(&m);
+      connections[{meta(m, mock::kMetaServer), m.connection_id}].push_back(std::move(call));
     }
   }
   for (auto& [key, calls] : connections) singles.push_back(std::move(calls));
@@ -180,13 +189,13 @@ CheckReport check_mocks(const std::vector<Mock>& mocks) {
       continue;
     }
     spent += calls.size();
-    auto server = parse_endpoint(meta(*calls.front(), mock::kMetaServer));
+    auto server = parse_endpoint(meta(*calls.front().mock, mock::kMetaServer));
     mock::Responder::Context ctx{&pool, *parse_endpoint("127.0.0.1:1"),
                                  server ? *server : *parse_endpoint("127.0.0.1:2")};
     auto responder = mock::Responder::create(ctx);
     (void)responder->greeting();
     bool closed = false;
-    for (const Mock* m : calls) {
+    for (const auto& [m, requests] : calls) {
       if (closed) {
         problem(*m, "the replayed connection was closed before this call");
         continue;
@@ -194,8 +203,7 @@ CheckReport check_mocks(const std::vector<Mock>& mocks) {
       pool.begin_test(meta(*m, mock::kMetaTest));
       (void)pool.take_picks();
       (void)pool.take_unmatched();
-      auto requests = segments(*m, true);
-      for (const std::string& seg : *requests) {
+      for (const std::string& seg : requests) {
         if (m->kind == MockKind::kDns) {
           (void)mock::dns_answer(pool, protocols::as_bytes(seg), ctx.client, ctx.server);
           continue;
