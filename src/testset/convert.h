@@ -23,13 +23,27 @@ struct ConvertOptions {
   std::int32_t utc_offset_s = 0;  // the offset times are written in (Keploy writes local time)
 };
 
-// Fails on an exchange that is not HTTP/1.x or lacks a request or a response. An exchange with
+// Fails on an exchange that is not HTTP (1.x or 2) or lacks a request or a response. An HTTP/2
+// exchange carrying gRPC becomes a gRPC test case (TestKind::kGrpc) or a gRPC mock; any other
+// HTTP/2 exchange an Http one with proto_major 2 (pseudo-headers folded into method, URL and
+// status). An exchange with
 // a gap or a truncated body is converted but marked in metadata ("gap": "true", "truncated":
 // "request"/"response"/"both") so nothing passes a partial recording off as whole.
 Result<TestCase> test_case_from_exchange(const protocols::Exchange& exchange,
                                          const ConvertOptions& options);
 Result<Mock> http_mock_from_exchange(const protocols::Exchange& exchange,
                                      const ConvertOptions& options);
+
+// An HTTP/2 exchange whose content-type is application/grpc*.
+bool is_grpc(const protocols::Exchange& exchange);
+// Such an exchange as one call: pseudo and ordinary headers apart, trailers apart, the DATA
+// bytes split into messages and decompressed (grpc-encoding gzip or deflate). Fails, saying
+// why, on what cannot replay faithfully: a body cut by the capture limit, a message cut short,
+// an encoding reel cannot undo, headers only partly decoded.
+Result<GrpcMockSpec> grpc_call_from_exchange(const protocols::Exchange& exchange,
+                                             const ConvertOptions& options);
+// Largest decompressed gRPC message kept (a bigger one fails the conversion).
+inline constexpr std::size_t kMaxGrpcMessage = 64 * 1024 * 1024;
 
 // One request/response round of an opaque byte stream: the client's writes, then the server's.
 struct ByteExchange {

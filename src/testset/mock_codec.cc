@@ -87,6 +87,7 @@ struct SpecWriter {
     add_timestamps(spec, mock, true, true);
   }
   void operator()(const OpaqueMockSpec&) {}
+  void operator()(const GrpcMockSpec&) {}  // placeholder until the gRPC codec lands
 };
 
 Result<MockSpec> http_spec_from(const Value& spec, const Decoder& in) {

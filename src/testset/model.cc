@@ -9,13 +9,14 @@ namespace reel::testset {
 
 namespace {
 
-constexpr std::array<std::pair<MockKind, std::string_view>, 6> kKindNames{{
+constexpr std::array<std::pair<MockKind, std::string_view>, 7> kKindNames{{
     {MockKind::kHttp, "Http"},
     {MockKind::kGeneric, "Generic"},
     {MockKind::kRedis, "Redis"},
     {MockKind::kPostgres, "Postgres"},
     {MockKind::kMySql, "MySQL"},
     {MockKind::kDns, "DNS"},
+    {MockKind::kGrpc, "gRPC"},
 }};
 
 }  // namespace
@@ -32,6 +33,17 @@ std::string_view mock_kind_name(MockKind kind) {
     if (k == kind) return name;
   }
   return "Unknown";
+}
+
+int grpc_status(const GrpcResponse& resp) {
+  for (const auto* h : {&resp.trailers.ordinary, &resp.headers.ordinary}) {
+    auto it = h->find("grpc-status");
+    if (it == h->end()) continue;
+    std::int64_t code = 0;
+    if (protocols::parse_int64(it->second, code) && code >= 0 && code < 1000) return int(code);
+    return -1;
+  }
+  return -1;
 }
 
 MockKind mock_kind_from_name(std::string_view name) {

@@ -64,12 +64,54 @@ struct Chunk {
   friend bool operator==(const Chunk&, const Chunk&) = default;
 };
 
+// gRPC, in Keploy's GrpcSpec shape (kind "gRPC"), extended to every message of a stream.
+// Header names are lower case (HTTP/2); a repeated name keeps its values joined with ", ".
+struct GrpcHeaders {
+  std::map<std::string, std::string> pseudo;    // ":method", ":path", ":status", ...
+  std::map<std::string, std::string> ordinary;  // "content-type", "grpc-status", metadata
+  friend bool operator==(const GrpcHeaders&, const GrpcHeaders&) = default;
+};
+
+// One length-prefixed message. `data` is the protobuf (or other) payload with any grpc-encoding
+// undone, so it compares and reads the same whether it travelled compressed or not; replay
+// compresses it again with the stream's grpc-encoding when `compressed`.
+struct GrpcMessage {
+  bool compressed = false;       // the compressed flag as sent
+  std::uint32_t wire_length = 0;  // the length prefix as sent (compressed size when compressed)
+  std::string data;
+  friend bool operator==(const GrpcMessage&, const GrpcMessage&) = default;
+};
+
+struct GrpcRequest {
+  GrpcHeaders headers;
+  std::vector<GrpcMessage> messages;  // in stream order: one for unary, any for streaming
+  Timestamp timestamp;
+  friend bool operator==(const GrpcRequest&, const GrpcRequest&) = default;
+};
+
+struct GrpcResponse {
+  GrpcHeaders headers;  // for a trailers-only answer, the status is here and trailers are empty
+  std::vector<GrpcMessage> messages;
+  GrpcHeaders trailers;  // grpc-status, grpc-message, trailing metadata
+  Timestamp timestamp;
+  friend bool operator==(const GrpcResponse&, const GrpcResponse&) = default;
+};
+
+// The call's gRPC status: the trailers' grpc-status, else the headers' (trailers-only); -1
+// when neither has a number.
+int grpc_status(const GrpcResponse& resp);
+
+enum class TestKind : std::uint8_t { kHttp, kGrpc };
+
 struct TestCase {
   std::string version = std::string(kVersion);
+  TestKind kind = TestKind::kHttp;
   std::string name;  // "test-1"; the file is tests/<name>.yaml
   std::map<std::string, std::string> metadata;
-  HttpRequest req;
+  HttpRequest req;    // kind kHttp (proto_major 2: sent over HTTP/2)
   HttpResponse resp;
+  GrpcRequest grpc_req;    // kind kGrpc
+  GrpcResponse grpc_resp;
   std::vector<Chunk> objects;
   NoiseMap noise;
   std::int64_t created = 0;  // unix seconds
@@ -79,9 +121,18 @@ struct TestCase {
   friend bool operator==(const TestCase&, const TestCase&) = default;
 };
 
-enum class MockKind : std::uint8_t { kHttp, kGeneric, kRedis, kPostgres, kMySql, kDns, kUnknown };
+enum class MockKind : std::uint8_t {
+  kHttp,
+  kGeneric,
+  kRedis,
+  kPostgres,
+  kMySql,
+  kDns,
+  kGrpc,
+  kUnknown
+};
 
-// "Http", "Generic", "Redis", "Postgres", "MySQL", "DNS"; kUnknown has no fixed name.
+// "Http", "Generic", "Redis", "Postgres", "MySQL", "DNS", "gRPC"; kUnknown has no fixed name.
 std::string_view mock_kind_name(MockKind kind);
 // Exact Keploy kind string to enum ("PostgresV2" is a Postgres too); kUnknown otherwise.
 MockKind mock_kind_from_name(std::string_view name);
@@ -131,14 +182,21 @@ struct DnsMockSpec {
   friend bool operator==(const DnsMockSpec&, const DnsMockSpec&) = default;
 };
 
+// gRPC: one call (an HTTP/2 stream whose content-type is application/grpc*).
+struct GrpcMockSpec {
+  GrpcRequest req;
+  GrpcResponse resp;
+  friend bool operator==(const GrpcMockSpec&, const GrpcMockSpec&) = default;
+};
+
 // A kind reel does not model: the whole spec, written back untouched.
 struct OpaqueMockSpec {
   Value spec;
   friend bool operator==(const OpaqueMockSpec&, const OpaqueMockSpec&) = default;
 };
 
-using MockSpec =
-    std::variant<HttpMockSpec, PayloadMockSpec, PacketMockSpec, DnsMockSpec, OpaqueMockSpec>;
+using MockSpec = std::variant<HttpMockSpec, PayloadMockSpec, PacketMockSpec, DnsMockSpec,
+                              GrpcMockSpec, OpaqueMockSpec>;
 
 struct Mock {
   std::string version = std::string(kVersion);
