@@ -1,5 +1,7 @@
 #include "mock/common.h"
 
+#include <fmt/format.h>
+
 #include "protocols/text.h"
 
 namespace reel::mock {
@@ -42,6 +44,66 @@ std::string sql_miss_message(std::string_view what, std::string_view closest) {
   if (closest.empty()) return "reel: no recorded answer for: " + std::string(what);
   return "reel: the answer recorded for: " + std::string(what) + " cannot be replayed (" +
          std::string(closest) + ")";
+}
+
+std::string_view path_and_query(std::string_view url) {
+  if (auto scheme = url.find("://"); scheme != std::string_view::npos && scheme < 8) {
+    auto slash = url.find('/', scheme + 3);
+    return slash == std::string_view::npos ? std::string_view("/") : url.substr(slash);
+  }
+  return url.empty() ? std::string_view("/") : url;
+}
+
+std::optional<nlohmann::json> as_json(std::string_view body) {
+  auto start = body.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos || (body[start] != '{' && body[start] != '[')) {
+    return std::nullopt;
+  }
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded()) return std::nullopt;
+  return j;
+}
+
+std::string json_shape(const nlohmann::json& j) {
+  if (j.is_object()) {
+    std::string s = "{";
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      s += it.key() + ":" + json_shape(it.value()) + ",";
+    }
+    return s + "}";
+  }
+  if (j.is_array()) return "[" + (j.empty() ? std::string() : json_shape(j.front())) + "]";
+  return "";
+}
+
+HttpLiveRequest http_live_request(std::string method, std::string_view url, std::string body) {
+  HttpLiveRequest live{std::move(method), std::string(path_and_query(url)), std::move(body), {}};
+  live.json = as_json(live.body);
+  return live;
+}
+
+Fit http_fit(const testset::Mock& mock, const HttpLiveRequest& live) {
+  const auto* spec = std::get_if<testset::HttpMockSpec>(&mock.spec);
+  if (spec == nullptr || spec->req.method != live.method) return Fit::kNone;
+  std::string_view pq = path_and_query(spec->req.url);
+  if (path_only(pq) != path_only(live.pq)) return Fit::kNone;
+  auto recorded = as_json(spec->req.body);
+  bool same_body = recorded && live.json ? *recorded == *live.json : spec->req.body == live.body;
+  if (pq == live.pq && same_body) return Fit::kExact;
+  if (recorded && live.json && json_shape(*recorded) != json_shape(*live.json)) return Fit::kNone;
+  return Fit::kStructural;
+}
+
+std::string http_closest(const MockPool& pool, const HttpLiveRequest& live) {
+  for (const auto* m : pool.all_of(testset::MockKind::kHttp)) {
+    const auto* spec = std::get_if<testset::HttpMockSpec>(&m->spec);
+    if (spec == nullptr) continue;
+    const auto& req = spec->req;
+    if (path_only(path_and_query(req.url)) != path_only(live.pq)) continue;
+    return fmt::format("{} ({} {}: {})", m->name, req.method, path_and_query(req.url),
+                       req.method != live.method ? "other method" : "other body shape");
+  }
+  return {};
 }
 
 }  // namespace reel::mock

@@ -3,10 +3,14 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <deque>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <utility>
+
+#include <nlohmann/json.hpp>
 
 #include "mock/mock.h"
 #include "protocols/types.h"
@@ -30,6 +34,54 @@ std::string short_summary(std::string_view text);
 // The error text a SQL responder sends for `what` when no mock answers it: unrecorded, or
 // recorded in a form reel cannot replay (`closest` names that mock and why).
 std::string sql_miss_message(std::string_view what, std::string_view closest);
+
+// One direction's bytes not yet consumed by a protocols::Decoder, with each piece's arrival time.
+struct TimedBytes {
+  std::string bytes;
+  std::deque<std::pair<std::size_t, std::uint64_t>> ends;  // (end offset, arrival ns)
+
+  void add(std::span<const std::byte> b, std::uint64_t ts) {
+    bytes.append(text_of(b));
+    ends.emplace_back(bytes.size(), ts);
+  }
+  std::uint64_t time_at(std::size_t offset) const {
+    for (const auto& [end, ts] : ends) {
+      if (offset < end) return ts;
+    }
+    return ends.empty() ? 0 : ends.back().second;
+  }
+  void consume(std::size_t n) {
+    bytes.erase(0, n);
+    while (!ends.empty() && ends.front().first <= n) ends.pop_front();
+    for (auto& e : ends) e.first -= n;
+  }
+};
+
+// ------------------------------------------------------------- HTTP matching (HTTP/1.x and h2)
+
+// "/path?query" from an origin-form or absolute URL.
+std::string_view path_and_query(std::string_view url);
+inline std::string_view path_only(std::string_view pq) { return pq.substr(0, pq.find('?')); }
+
+// A body as JSON when it is a JSON object or array.
+std::optional<nlohmann::json> as_json(std::string_view body);
+// Keys at every depth, ignoring values; an array stands for the shape of its first element.
+std::string json_shape(const nlohmann::json& j);
+
+// A live HTTP request as the Http mocks are matched against it, whatever version carried it.
+struct HttpLiveRequest {
+  std::string method;
+  std::string pq;  // path and query
+  std::string body;
+  std::optional<nlohmann::json> json;
+};
+HttpLiveRequest http_live_request(std::string method, std::string_view url, std::string body);
+
+// Exact: method, path and query, and body equal (JSON bodies by value); structural: method and
+// path equal and, when both bodies are JSON, the same key structure.
+Fit http_fit(const testset::Mock& mock, const HttpLiveRequest& live);
+// The first Http mock for the same path, and why it did not fit: what nearly matched.
+std::string http_closest(const MockPool& pool, const HttpLiveRequest& live);
 
 // One direction of a framed protocol (PostgreSQL, MySQL) between frames: the start of a frame
 // not complete yet, the tail of one cut at the size limit still to skip, and when the buffered

@@ -1,9 +1,5 @@
-// Answers HTTP/1.x requests from Http mocks. Requests are framed by the repo's llhttp parser.
-//
-// Fit: exact = method, path and query, and body equal (JSON bodies by value); structural = method
-// and path equal and, when both bodies are JSON, the same key structure.
-#include <nlohmann/json.hpp>
-
+// Answers HTTP/1.x requests from Http mocks. Requests are framed by the repo's llhttp parser;
+// the fit (mock/common.h http_fit) is the one HTTP/2 requests get too.
 #include "mock/common.h"
 #include "mock/protocols.h"
 #include "protocols/http1/parse.h"
@@ -14,57 +10,6 @@ namespace reel::mock {
 namespace {
 
 using protocols::http1::Message;
-
-// "/path?query" from an origin-form or absolute URL.
-std::string_view path_and_query(std::string_view url) {
-  if (auto scheme = url.find("://"); scheme != std::string_view::npos && scheme < 8) {
-    auto slash = url.find('/', scheme + 3);
-    return slash == std::string_view::npos ? std::string_view("/") : url.substr(slash);
-  }
-  return url.empty() ? std::string_view("/") : url;
-}
-
-std::string_view path_only(std::string_view pq) { return pq.substr(0, pq.find('?')); }
-
-std::optional<nlohmann::json> as_json(std::string_view body) {
-  auto start = body.find_first_not_of(" \t\r\n");
-  if (start == std::string_view::npos || (body[start] != '{' && body[start] != '[')) {
-    return std::nullopt;
-  }
-  auto j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_discarded()) return std::nullopt;
-  return j;
-}
-
-// Keys at every depth, ignoring values; an array stands for the shape of its first element.
-std::string shape(const nlohmann::json& j) {
-  if (j.is_object()) {
-    std::string s = "{";
-    for (auto it = j.begin(); it != j.end(); ++it) s += it.key() + ":" + shape(it.value()) + ",";
-    return s + "}";
-  }
-  if (j.is_array()) return "[" + (j.empty() ? std::string() : shape(j.front())) + "]";
-  return "";
-}
-
-struct LiveRequest {
-  std::string method;
-  std::string pq;
-  std::string body;
-  std::optional<nlohmann::json> json;
-};
-
-Fit http_fit(const testset::Mock& mock, const LiveRequest& live) {
-  const auto* spec = std::get_if<testset::HttpMockSpec>(&mock.spec);
-  if (spec == nullptr || spec->req.method != live.method) return Fit::kNone;
-  std::string_view pq = path_and_query(spec->req.url);
-  if (path_only(pq) != path_only(live.pq)) return Fit::kNone;
-  auto recorded = as_json(spec->req.body);
-  bool same_body = recorded && live.json ? *recorded == *live.json : spec->req.body == live.body;
-  if (pq == live.pq && same_body) return Fit::kExact;
-  if (recorded && live.json && shape(*recorded) != shape(*live.json)) return Fit::kNone;
-  return Fit::kStructural;
-}
 
 std::string_view reason_for(int status) {
   switch (status) {
@@ -140,8 +85,7 @@ class HttpResponder final : public Responder {
 
  private:
   void answer(const Message& msg, Output& out) {
-    LiveRequest live{msg.method, std::string(path_and_query(msg.url)), msg.body.data, {}};
-    live.json = as_json(live.body);
+    HttpLiveRequest live = http_live_request(msg.method, msg.url, msg.body.data);
     bool close = !msg.keep_alive;
     auto pick = ctx_.pool->pick(testset::MockKind::kHttp, ctx_.server,
                                 [&](const testset::Mock& m) { return http_fit(m, live); });
@@ -152,23 +96,10 @@ class HttpResponder final : public Responder {
       std::string summary = short_summary(msg.method + " " + live.pq);
       std::string body = "reel: no recorded answer for " + summary + "\n";
       out.bytes += render(msg, 502, "Bad Gateway", {{"Content-Type", "text/plain"}}, body, close);
-      ctx_.pool->record_unmatched({ctx_.pool->current_test(), testset::MockKind::kHttp,
-                                   ctx_.server, summary, closest(live)});
+      ctx_.pool->record_unmatched({ctx_.pool->current_test(), testset::MockKind::kHttp, ctx_.server,
+                                   summary, http_closest(*ctx_.pool, live)});
     }
     out.close = close;
-  }
-
-  // The first mock for the same path, to tell the user what nearly matched.
-  std::string closest(const LiveRequest& live) const {
-    for (const auto* m : ctx_.pool->all_of(testset::MockKind::kHttp)) {
-      const auto* spec = std::get_if<testset::HttpMockSpec>(&m->spec);
-      if (spec == nullptr) continue;
-      const auto& req = spec->req;
-      if (path_only(path_and_query(req.url)) != path_only(live.pq)) continue;
-      return fmt::format("{} ({} {}: {})", m->name, req.method, path_and_query(req.url),
-                         req.method != live.method ? "other method" : "other body shape");
-    }
-    return {};
   }
 
   Context ctx_;

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "mock/mock.h"
 
@@ -11,6 +13,9 @@ namespace reel::mock {
 
 // Recording. `server` is the real destination (written as reel.server).
 std::unique_ptr<CallRecorder> make_http_recorder(const Endpoint& server, const RecordOptions& o);
+// HTTP/2 (client preface seen): each stream a call, gRPC ones as gRPC mocks, the rest as Http
+// mocks with proto_major 2.
+std::unique_ptr<CallRecorder> make_http2_recorder(const Endpoint& server, const RecordOptions& o);
 std::unique_ptr<CallRecorder> make_redis_recorder(const Endpoint& server, const RecordOptions& o);
 std::unique_ptr<CallRecorder> make_postgres_recorder(const Endpoint& server,
                                                      const RecordOptions& o);
@@ -21,6 +26,18 @@ std::unique_ptr<CallRecorder> make_generic_recorder(const Endpoint& server,
 
 // Replay.
 std::unique_ptr<Responder> make_http_responder(const Responder::Context& ctx);
+// HTTP/2 server (libnghttp2 session): gRPC streams from gRPC mocks, other streams from Http mocks.
+std::unique_ptr<Responder> make_http2_responder(const Responder::Context& ctx);
+// The ALPN protocol a TLS terminator should select for the app's offer to `server`: "h2" when it
+// is offered and the mocks for `server` hold gRPC or HTTP/2 calls (or, for a server no mock names,
+// when any gRPC mock exists), or when h2 is all the app offers; else "http/1.1" when offered;
+// else "" (none).
+std::string mock_alpn(const MockPool& pool, const Endpoint& server,
+                      const std::vector<std::string>& offered);
+// gRPC messages as they travel in DATA frames: each length-prefixed, compressed again with
+// `encoding` (gzip, deflate) where it was compressed; uncompressed when reel cannot.
+std::string grpc_wire_messages(const std::vector<testset::GrpcMessage>& messages,
+                               std::string_view encoding);
 std::unique_ptr<Responder> make_redis_responder(const Responder::Context& ctx);
 std::unique_ptr<Responder> make_postgres_responder(const Responder::Context& ctx);
 std::unique_ptr<Responder> make_mysql_responder(const Responder::Context& ctx);

@@ -75,6 +75,9 @@ class InferringRecorder final : public CallRecorder {
       case Protocol::kHttp1:
         inner_ = make_http_recorder(server_, options_);
         break;
+      case Protocol::kHttp2:
+        inner_ = make_http2_recorder(server_, options_);
+        break;
       case Protocol::kRedis:
         inner_ = make_redis_recorder(server_, options_);
         break;

@@ -5,6 +5,7 @@
 
 #include "mock/common.h"
 #include "mock/protocols.h"
+#include "protocols/http2/types.h"
 #include "protocols/infer.h"
 
 namespace reel::mock {
@@ -13,10 +14,32 @@ namespace {
 
 using testset::MockKind;
 
+// HTTP mocks (Http, gRPC) answer HTTP/1.x and HTTP/2 alike: the client's first bytes tell which
+// (an HTTP/2 client opens with the preface, over TLS too once ALPN chose h2).
+class HttpFamilyResponder final : public Responder {
+ public:
+  explicit HttpFamilyResponder(const Context& ctx) : ctx_(ctx) {}
+
+  Output feed(std::span<const std::byte> bytes) override {
+    if (inner_) return inner_->feed(bytes);
+    held_.append(text_of(bytes));
+    std::string_view preface = protocols::http2::kPreface;
+    if (held_.size() < preface.size() && preface.starts_with(held_)) return {};
+    inner_ = held_.starts_with(preface) ? make_http2_responder(ctx_) : make_http_responder(ctx_);
+    return inner_->feed(protocols::as_bytes(std::exchange(held_, {})));
+  }
+
+ private:
+  Context ctx_;
+  std::unique_ptr<Responder> inner_;
+  std::string held_;
+};
+
 std::unique_ptr<Responder> for_kind(MockKind kind, const Responder::Context& ctx) {
   switch (kind) {
     case MockKind::kHttp:
-      return make_http_responder(ctx);
+    case MockKind::kGrpc:
+      return std::make_unique<HttpFamilyResponder>(ctx);
     case MockKind::kRedis:
       return make_redis_responder(ctx);
     case MockKind::kPostgres:
@@ -34,6 +57,7 @@ std::unique_ptr<Responder> for_protocol(protocols::Protocol p, const Responder::
   using protocols::Protocol;
   std::unique_ptr<Responder> r;
   if (p == Protocol::kHttp1) r = make_http_responder(ctx);
+  if (p == Protocol::kHttp2) r = make_http2_responder(ctx);
   if (p == Protocol::kRedis) r = make_redis_responder(ctx);
   if (p == Protocol::kPostgres) r = make_postgres_responder(ctx);
   if (p == Protocol::kMysql) r = make_mysql_responder(ctx);
@@ -45,6 +69,7 @@ std::unique_ptr<Responder> for_protocol(protocols::Protocol p, const Responder::
 // because a client of an unknown protocol may wait for an answer before it sends more.
 bool may_grow(std::string_view d) {
   if (d.size() < 8) return true;
+  if (protocols::http2::kPreface.starts_with(d)) return true;
   static constexpr std::array<std::string_view, 9> kMethods = {
       "GET ", "POST ", "PUT ", "DELETE ", "HEAD ", "OPTIONS ", "PATCH ", "CONNECT ", "TRACE "};
   for (auto m : kMethods) {
@@ -98,7 +123,11 @@ std::unique_ptr<Responder> Responder::create(const Context& ctx) {
   std::vector<MockKind> specific;
   std::copy_if(kinds.begin(), kinds.end(), std::back_inserter(specific),
                [](MockKind k) { return k != MockKind::kGeneric; });
-  if (specific.size() == 1) {
+  bool http_only =
+      !specific.empty() && std::all_of(specific.begin(), specific.end(), [](MockKind k) {
+        return k == MockKind::kHttp || k == MockKind::kGrpc;
+      });
+  if (specific.size() == 1 || http_only) {
     if (auto r = for_kind(specific[0], ctx)) return r;
   } else if (specific.empty() && !kinds.empty()) {
     return make_generic_responder(ctx);  // only byte exchanges were recorded there

@@ -1,18 +1,22 @@
 #include "record/self_check.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <optional>
 
 #include <fmt/format.h>
+#include <nghttp2/nghttp2.h>
 
 #include "mock/sql_text.h"
 #include "mock/mock.h"
 #include "mock/protocols.h"
 #include "mock/postgres_wire.h"
+#include "protocols/decoder.h"
 #include "protocols/postgres/conversation.h"
 #include "protocols/text.h"
 #include "replay/http_client.h"
+#include "testset/convert.h"
 #include "testset/reader.h"
 #include "testset/yaml_value.h"
 
@@ -41,6 +45,105 @@ std::string dns_query(const testset::DnsMockSpec& spec) {
   return q;
 }
 
+// A gRPC call's client side as a fresh HTTP/2 connection sends it (libnghttp2 client session):
+// preface, SETTINGS opening the windows wide (so the whole answer comes back at once), HEADERS
+// and the request messages.
+std::string grpc_client_bytes(const testset::GrpcRequest& req) {
+  nghttp2_session_callbacks* cb = nullptr;
+  nghttp2_session_callbacks_new(&cb);
+  nghttp2_session* session = nullptr;
+  nghttp2_session_client_new(&session, cb, nullptr);
+  nghttp2_session_callbacks_del(cb);
+  nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, (1u << 31) - 1}};
+  nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, settings, 1);
+  nghttp2_session_set_local_window_size(session, NGHTTP2_FLAG_NONE, 0, (1 << 30));
+
+  std::vector<std::pair<std::string, std::string>> headers;
+  // Pseudo-headers first, as HTTP/2 wants them; a recording without one gets the usual value.
+  static constexpr std::pair<std::string_view, std::string_view> kPseudo[] = {
+      {":method", "POST"}, {":scheme", "http"}, {":authority", ""}, {":path", "/"}};
+  for (auto [name, fallback] : kPseudo) {
+    auto it = req.headers.pseudo.find(std::string(name));
+    std::string value = it != req.headers.pseudo.end() ? it->second : std::string(fallback);
+    if (!value.empty()) headers.emplace_back(name, value);
+  }
+  for (const auto& [name, value] : req.headers.ordinary) {
+    // Fields HTTP/2 forbids (a server resets the stream) and the length nghttp2 works out.
+    static constexpr std::string_view kSkip[] = {
+        "content-length",    "connection", "keep-alive", "proxy-connection",
+        "transfer-encoding", "upgrade",    "host"};
+    if (std::ranges::count(kSkip, std::string_view(name)) || (name == "te" && value != "trailers"))
+      continue;
+    headers.emplace_back(name, value);
+  }
+  std::vector<nghttp2_nv> nv;
+  for (auto& [k, v] : headers) {
+    nv.push_back({reinterpret_cast<std::uint8_t*>(k.data()),
+                  reinterpret_cast<std::uint8_t*>(v.data()), k.size(), v.size(),
+                  NGHTTP2_NV_FLAG_NONE});
+  }
+  auto enc = req.headers.ordinary.find("grpc-encoding");
+  struct Body {
+    std::string bytes;
+    std::size_t sent = 0;
+  } body{mock::grpc_wire_messages(req.messages,
+                                  enc == req.headers.ordinary.end() ? "identity" : enc->second)};
+  nghttp2_data_provider provider{};
+  provider.source.ptr = &body;
+  provider.read_callback = [](nghttp2_session*, std::int32_t, std::uint8_t* buf, std::size_t len,
+                              std::uint32_t* flags, nghttp2_data_source* src, void*) -> ssize_t {
+    auto* b = static_cast<Body*>(src->ptr);
+    std::size_t n = std::min(len, b->bytes.size() - b->sent);
+    std::memcpy(buf, b->bytes.data() + b->sent, n);
+    b->sent += n;
+    if (b->sent == b->bytes.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return static_cast<ssize_t>(n);
+  };
+  nghttp2_submit_request(session, nullptr, nv.data(), nv.size(), &provider, nullptr);
+  std::string out;
+  for (;;) {
+    const std::uint8_t* data = nullptr;
+    auto n = nghttp2_session_mem_send(session, &data);
+    if (n <= 0) break;
+    out.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
+  }
+  nghttp2_session_del(session);
+  return out;
+}
+
+// What came back for a replayed gRPC call, read by reel's own HTTP/2 decoder and held against
+// the recording: empty when it is the recorded answer.
+std::string grpc_answer_problem(const testset::GrpcMockSpec& recorded, std::string_view sent,
+                                std::string_view answer) {
+  protocols::DecoderOptions o;
+  o.limits.max_body = testset::kMaxGrpcMessage;
+  o.limits.max_frame = testset::kMaxGrpcMessage;
+  auto decoder = protocols::make_decoder(protocols::Protocol::kHttp2, o);
+  auto no_time = [](std::size_t) { return std::uint64_t{1}; };
+  decoder->feed(protocols::MessageType::kRequest, protocols::as_bytes(sent), no_time);
+  decoder->feed(protocols::MessageType::kResponse, protocols::as_bytes(answer), no_time);
+  std::vector<protocols::Exchange> out;
+  decoder->take_exchanges(out, true);
+  if (out.size() != 1 || !out[0].has_response) return "it was not answered";
+  auto call = testset::grpc_call_from_exchange(out[0], {});
+  if (!call) return "its answer does not read back: " + call.error().message;
+  const auto& want = recorded.resp;
+  if (testset::grpc_status(call->resp) != testset::grpc_status(want)) {
+    return fmt::format("replayed with grpc-status {} instead of {}",
+                       testset::grpc_status(call->resp), testset::grpc_status(want));
+  }
+  if (call->resp.messages.size() != want.messages.size()) {
+    return fmt::format("replayed with {} messages instead of {}", call->resp.messages.size(),
+                       want.messages.size());
+  }
+  for (std::size_t i = 0; i < want.messages.size(); ++i) {
+    if (call->resp.messages[i].data != want.messages[i].data) {
+      return fmt::format("message {} of the answer comes back different", i + 1);
+    }
+  }
+  return "";
+}
+
 // The bytes of each request (or response) segment as they crossed the wire; nullopt when the
 // mock keeps no payload (Keploy's decoded form) or is not a byte-stream kind.
 std::optional<std::vector<std::string>> segments(const Mock& m, bool requests) {
@@ -65,6 +168,10 @@ std::optional<std::vector<std::string>> segments(const Mock& m, bool requests) {
   }
   if (const auto* d = std::get_if<testset::DnsMockSpec>(&m.spec); d && requests) {
     out.push_back(dns_query(*d));
+    return out;
+  }
+  if (const auto* g = std::get_if<testset::GrpcMockSpec>(&m.spec); g && requests) {
+    out.push_back(grpc_client_bytes(g->req));
     return out;
   }
   if (const auto* h = std::get_if<testset::HttpMockSpec>(&m.spec); h && requests) {
@@ -97,6 +204,10 @@ std::string describe(const Mock& m) {
   if (const auto* h = std::get_if<testset::HttpMockSpec>(&m.spec)) {
     return what + " " + h->req.method + " " + replay::request_target(h->req.url);
   }
+  if (const auto* g = std::get_if<testset::GrpcMockSpec>(&m.spec)) {
+    auto path = g->req.headers.pseudo.find(":path");
+    return path == g->req.headers.pseudo.end() ? what : what + " " + path->second;
+  }
   if (auto req = segments(m, true); req && !req->empty()) {
     return what + " " + mock::one_line(req->front().substr(0, 60));
   }
@@ -127,6 +238,10 @@ bool same_call(const Mock& a, const Mock& b) {
     const auto* g = std::get_if<testset::HttpMockSpec>(&b.spec);
     return g && h->resp.status_code == g->resp.status_code && h->resp.body == g->resp.body;
   }
+  if (const auto* g = std::get_if<testset::GrpcMockSpec>(&a.spec)) {
+    const auto* h = std::get_if<testset::GrpcMockSpec>(&b.spec);
+    return h && g->resp == h->resp;
+  }
   if (const auto* d = std::get_if<testset::DnsMockSpec>(&a.spec)) {
     const auto* e = std::get_if<testset::DnsMockSpec>(&b.spec);
     return e && d->answers == e->answers && d->rcode == e->rcode;
@@ -136,7 +251,8 @@ bool same_call(const Mock& a, const Mock& b) {
 
 bool replayable(MockKind k) {
   return k == MockKind::kPostgres || k == MockKind::kMySql || k == MockKind::kRedis ||
-         k == MockKind::kGeneric || k == MockKind::kHttp || k == MockKind::kDns;
+         k == MockKind::kGeneric || k == MockKind::kHttp || k == MockKind::kDns ||
+         k == MockKind::kGrpc;
 }
 
 }  // namespace
@@ -172,7 +288,8 @@ CheckReport check_mocks(const std::vector<Mock>& mocks) {
       }
     }
     Call call{&m, std::move(*requests)};
-    if (m.kind == MockKind::kHttp || m.kind == MockKind::kDns || m.connection_id.empty()) {
+    if (m.kind == MockKind::kHttp || m.kind == MockKind::kDns || m.kind == MockKind::kGrpc ||
+        m.connection_id.empty()) {
       singles.push_back({std::move(call)});
     } else {
       connections[{meta(m, mock::kMetaServer), m.connection_id}].push_back(std::move(call));
@@ -203,6 +320,7 @@ CheckReport check_mocks(const std::vector<Mock>& mocks) {
       pool.begin_test(meta(*m, mock::kMetaTest));
       (void)pool.take_picks();
       (void)pool.take_unmatched();
+      std::string answer;
       for (const std::string& seg : requests) {
         if (m->kind == MockKind::kDns) {
           (void)mock::dns_answer(pool, protocols::as_bytes(seg), ctx.client, ctx.server);
@@ -210,12 +328,17 @@ CheckReport check_mocks(const std::vector<Mock>& mocks) {
         }
         auto out = responder->feed(protocols::as_bytes(seg));
         closed = closed || out.close;
+        if (m->kind == MockKind::kGrpc) answer += out.bytes;
       }
       auto picks = pool.take_picks();
       auto misses = pool.take_unmatched();
       bool self = std::any_of(picks.begin(), picks.end(),
                               [&](const Mock* p) { return same_call(*p, *m); });
-      if (self) {
+      const auto* grpc = std::get_if<testset::GrpcMockSpec>(&m->spec);
+      std::string wrong = self && grpc ? grpc_answer_problem(*grpc, requests.front(), answer) : "";
+      if (!wrong.empty()) {
+        problem(*m, wrong);
+      } else if (self) {
         report.replayed++;
       } else if (!misses.empty()) {
         problem(*m, "its request matches no recorded call (" + misses.front().summary + ")");

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bpf/abi/tls.h"
+#include "protocols/http2/types.h"
+#include "protocols/text.h"
 #include "testset/noise.h"
 
 namespace reel::record {
@@ -22,9 +25,10 @@ RecordSession::RecordSession(testset::TestSetWriter& writer, SessionOptions opti
       attributor_(options_.attribution) {}
 
 void RecordSession::on_capture_event(const capture::Event& event) {
+  const capture::CloseEvent* closed = nullptr;
   if (auto* o = std::get_if<capture::OpenEvent>(&event)) {
     if (o->role == CAP_ROLE_SERVER) {
-      server_conns_[tag_of(o->key)] = true;
+      server_conns_[tag_of(o->key)] = ServerConn{};
     } else if (!o->udp) {
       std::string local = o->local.to_string();
       client_by_local_[local] = tag_of(o->key);
@@ -32,8 +36,9 @@ void RecordSession::on_capture_event(const capture::Event& event) {
     }
   } else if (auto* d = std::get_if<capture::DataEvent>(&event)) {
     ConnTag tag = tag_of(d->key);
-    if (d->dir == CAP_DIR_INGRESS && d->len > 0 && server_conns_.contains(tag)) {
-      attributor_.inbound_data(tag, d->ts_ns, d->tid);
+    if (d->dir == CAP_DIR_INGRESS && d->len > 0) {
+      if (auto it = server_conns_.find(tag); it != server_conns_.end())
+        on_inbound_data(tag, it->second, *d);
     } else if (d->dir == CAP_DIR_EGRESS) {
       if (auto it = client_conns_.find(tag); it != client_conns_.end()) {
         auto& w = it->second.writes;
@@ -42,12 +47,11 @@ void RecordSession::on_capture_event(const capture::Event& event) {
       }
     }
   } else if (auto* c = std::get_if<capture::CloseEvent>(&event)) {
-    ConnTag tag = tag_of(c->key);
-    attributor_.inbound_closed(tag);
-    server_conns_.erase(tag);
+    closed = c;
     // Kept a while: the relay may still be handing over the calls this connection carried
     // (short-lived connections close before their calls reach the session).
-    if (auto it = client_conns_.find(tag); it != client_conns_.end()) it->second.closed_ns = c->ts_ns;
+    if (auto it = client_conns_.find(tag_of(c->key)); it != client_conns_.end())
+      it->second.closed_ns = c->ts_ns;
   }
   tracker_.on_event(event, batch_);
   std::uint64_t now = event.index() == 0   ? std::get<0>(event).ts_ns
@@ -56,13 +60,122 @@ void RecordSession::on_capture_event(const capture::Event& event) {
                                            : std::get<3>(event).ts_ns;
   for (auto& t : batch_) on_exchange(t, now);
   batch_.clear();
+  // After the exchanges the close completed, so they still find their streams and threads.
+  if (closed) forget_server_conn(tag_of(closed->key));
+}
+
+void RecordSession::on_inbound_data(const ConnTag& tag, ServerConn& conn,
+                                    const capture::DataEvent& d) {
+  bool plaintext = (d.flags & CAP_F_TLS) != 0;
+  if (plaintext && !conn.tls) {
+    // The TLS plaintext starts here: what came before was the handshake. An in-flight mark it
+    // set would hold calls for a request that is only now arriving.
+    attributor_.inbound_closed(tag);
+    conn = ServerConn{};
+    conn.tls = true;
+  } else if (!plaintext && conn.tls) {
+    return;
+  }
+  std::string_view bytes(reinterpret_cast<const char*>(d.bytes.data()), d.bytes.size());
+  if (conn.kind == ServerConn::Kind::kUnknown) {
+    // The client preface tells HTTP/2; anything else is a one-request-at-a-time protocol.
+    std::string_view preface = protocols::http2::kPreface;
+    std::size_t n = std::min(bytes.size(), preface.size() - conn.head.size());
+    if (conn.head.empty()) conn.first_data = {d.ts_ns, d.tid};
+    if (d.pos == conn.next_pos && !bytes.empty() &&
+        bytes.substr(0, n) == preface.substr(conn.head.size(), n)) {
+      conn.head.append(bytes.substr(0, n));
+      conn.next_pos = d.pos + n;
+      bytes.remove_prefix(n);
+      if (conn.head.size() < preface.size()) return;
+      conn.kind = ServerConn::Kind::kHttp2;
+      conn.head.clear();
+      scan_h2_frames(conn, bytes, d);
+      return;
+    }
+    conn.kind = ServerConn::Kind::kHttp1;
+    attributor_.inbound_data(tag, conn.first_data.first, conn.first_data.second);
+  }
+  if (conn.kind == ServerConn::Kind::kHttp1) {
+    attributor_.inbound_data(tag, d.ts_ns, d.tid);
+    return;
+  }
+  if (conn.lost) return;
+  // Bytes already read (a retransmitted event) are dropped; a hole loses the frame boundaries.
+  if (d.pos < conn.next_pos) {
+    std::uint64_t seen = conn.next_pos - d.pos;
+    if (seen >= d.len) return;
+    bytes.remove_prefix(std::min<std::uint64_t>(seen, bytes.size()));
+  } else if (d.pos > conn.next_pos) {
+    bytes = {};
+  }
+  scan_h2_frames(conn, bytes, d);
+}
+
+void RecordSession::scan_h2_frames(ServerConn& conn, std::string_view bytes,
+                                   const capture::DataEvent& d) {
+  std::uint64_t end = d.pos + d.len;
+  if (d.pos > conn.next_pos || bytes.size() < end - std::max(d.pos, conn.next_pos)) {
+    // A gap or bytes not copied: from here on the connection as a whole stays in flight until
+    // it closes, the safe side (calls wait rather than go to the wrong test).
+    conn.lost = true;
+    attributor_.inbound_data(tag_of(d.key), d.ts_ns, d.tid);
+    return;
+  }
+  conn.next_pos = end;
+  while (!bytes.empty()) {
+    if (conn.skip > 0) {
+      std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(conn.skip, bytes.size()));
+      conn.skip -= n;
+      bytes.remove_prefix(n);
+      continue;
+    }
+    std::size_t n = std::min(bytes.size(), protocols::http2::kFrameHeader - conn.head.size());
+    conn.head.append(bytes.substr(0, n));
+    bytes.remove_prefix(n);
+    if (conn.head.size() < protocols::http2::kFrameHeader) return;
+    auto u8 = [&](std::size_t i) { return static_cast<std::uint32_t>(std::uint8_t(conn.head[i])); };
+    conn.skip = (u8(0) << 16) | (u8(1) << 8) | u8(2);
+    std::uint32_t stream = ((u8(5) << 24) | (u8(6) << 16) | (u8(7) << 8) | u8(8)) & 0x7fffffffu;
+    bool opens = u8(3) == protocols::http2::kHeaders && (stream & 1) && stream > conn.last_stream;
+    conn.head.clear();
+    if (!opens) continue;
+    conn.last_stream = stream;
+    ConnTag tag{0, 0, next_stream_tag_++};
+    conn.streams.emplace(stream, tag);
+    attributor_.inbound_data(tag, d.ts_ns, d.tid);
+  }
+}
+
+std::uint32_t RecordSession::inbound_done(const capture::TracedExchange& t) {
+  ConnTag tag = tag_of(t.conn.key);
+  auto conn = server_conns_.find(tag);
+  if (conn == server_conns_.end() || conn->second.kind != ServerConn::Kind::kHttp2)
+    return attributor_.inbound_done(tag);
+  auto id = t.exchange.fields.find("http2.stream");
+  std::int64_t stream = 0;
+  if (id == t.exchange.fields.end() || !protocols::parse_int64(id->second, stream)) return 0;
+  auto it = conn->second.streams.find(static_cast<std::uint32_t>(stream));
+  if (it == conn->second.streams.end()) return 0;
+  std::uint32_t tid = attributor_.inbound_done(it->second);
+  conn->second.streams.erase(it);
+  return tid;
+}
+
+void RecordSession::forget_server_conn(const ConnTag& tag) {
+  attributor_.inbound_closed(tag);
+  auto it = server_conns_.find(tag);
+  if (it == server_conns_.end()) return;
+  for (auto& [id, stream] : it->second.streams) attributor_.inbound_closed(stream);
+  server_conns_.erase(it);
 }
 
 void RecordSession::on_exchange(capture::TracedExchange& t, std::uint64_t now_ns) {
   if (!t.conn.server) return;  // the app's own calls: recorded by the relay, not here
-  std::uint32_t tid = attributor_.inbound_done(tag_of(t.conn.key));
+  std::uint32_t tid = inbound_done(t);
   const auto& x = t.exchange;
-  if (x.protocol != protocols::Protocol::kHttp1) return;
+  if (x.protocol != protocols::Protocol::kHttp1 && x.protocol != protocols::Protocol::kHttp2)
+    return;
   if (options_.app_port && t.conn.local.port != options_.app_port) return;
   if (!x.has_request || !x.has_response) {
     stats_.not_converted++;
@@ -77,7 +190,9 @@ void RecordSession::on_exchange(capture::TracedExchange& t, std::uint64_t now_ns
     spdlog::warn("{} {}: not recorded: {}", x.method, x.target, test.error().message);
     return;
   }
-  auto noise = testset::compute_noise(test->resp, options_.noise, writer_.name());
+  auto noise = test->kind == testset::TestKind::kGrpc
+                   ? testset::compute_grpc_noise(test->grpc_resp, options_.noise, writer_.name())
+                   : testset::compute_noise(test->resp, options_.noise, writer_.name());
   if (noise) {
     testset::merge_noise(test->noise, *noise);
   } else {
@@ -185,6 +300,10 @@ Result<std::vector<WrittenTest>> RecordSession::settle(std::uint64_t now_ns, boo
     std::vector<testset::Mock> mocks;
     WrittenTest w{.method = p.exchange.method, .target = p.exchange.target,
                   .status = p.exchange.status, .latency_ns = p.exchange.latency_ns};
+    if (p.test.kind == testset::TestKind::kGrpc) {
+      w.method = "grpc";
+      w.status = testset::grpc_status(p.test.grpc_resp);
+    }
     for (std::uint64_t cid : released.call_ids) {
       mocks.push_back(take_mock(cid, false));
       count_mock(mocks.back(), false);

@@ -70,7 +70,26 @@ class RecordSession {
     testset::TestCase test;
     protocols::Exchange exchange;
   };
+  // An inbound connection of the app. An HTTP/2 one carries many requests at once, so each of
+  // its streams stands in the attributor as an inbound connection of its own (tag {0, 0, n}:
+  // no process has tgid 0), opened when the client's HEADERS frame arrives and done when the
+  // stream's exchange is. The client's bytes are read only as far as frame headers for that.
+  struct ServerConn {
+    enum class Kind : std::uint8_t { kUnknown, kHttp1, kHttp2 } kind = Kind::kUnknown;
+    bool tls = false;             // following the TLS plaintext (the ciphertext is ignored)
+    std::string head;             // the preface, then a frame header, read so far
+    std::pair<std::uint64_t, std::uint32_t> first_data{};  // (ts, tid) of the first client bytes
+    std::uint64_t next_pos = 0;   // position of the next client byte
+    std::uint64_t skip = 0;       // payload bytes of the current frame still to come
+    bool lost = false;            // bytes went missing: new streams cannot be followed
+    std::uint32_t last_stream = 0;
+    std::map<std::uint32_t, ConnTag> streams;  // open streams
+  };
 
+  void on_inbound_data(const ConnTag& tag, ServerConn& conn, const capture::DataEvent& d);
+  void scan_h2_frames(ServerConn& conn, std::string_view bytes, const capture::DataEvent& d);
+  std::uint32_t inbound_done(const capture::TracedExchange& t);
+  void forget_server_conn(const ConnTag& tag);
   void on_exchange(capture::TracedExchange& t, std::uint64_t now_ns);
   void forget_closed(std::uint64_t now_ns);
   std::uint32_t writer_thread(const Endpoint& app_local, std::uint64_t ts_ns) const;
@@ -82,7 +101,8 @@ class RecordSession {
   SessionOptions options_;
   capture::Tracker tracker_;
   Attributor attributor_;
-  std::map<ConnTag, bool> server_conns_;                  // role server, from open events
+  std::map<ConnTag, ServerConn> server_conns_;            // role server, from open events
+  std::uint64_t next_stream_tag_ = 1;
   std::unordered_map<std::string, ConnTag> client_by_local_;  // app's local endpoint -> conn
   std::map<ConnTag, ClientConn> client_conns_;
   std::unordered_map<std::uint64_t, PendingTest> tests_;

@@ -17,6 +17,7 @@
 #include "kernel/privileges.h"
 #include "mock/protocols.h"
 #include "replay/environment.h"
+#include "replay/h2_client.h"
 #include "replay/http_client.h"
 #include "replay/report.h"
 #include "testset/config.h"
@@ -54,6 +55,10 @@ std::uint16_t app_port_of(const testset::TestSet& set, std::uint16_t override_po
   for (const auto& t : set.tests) {
     if (t.app_port) return t.app_port;
     std::string_view url = t.req.url;
+    if (t.kind == testset::TestKind::kGrpc) {
+      auto authority = t.grpc_req.headers.pseudo.find(":authority");
+      url = authority == t.grpc_req.headers.pseudo.end() ? "" : authority->second;
+    }
     auto scheme = url.find("://");
     std::string_view host = url.substr(scheme == url.npos ? 0 : scheme + 3);
     host = host.substr(0, host.find('/'));
@@ -128,32 +133,66 @@ void warn_unusable(const testset::TestSet& set) {
   }
 }
 
-TestResult run_one(const testset::TestCase& test, const Endpoint& app, mock::MockPool& pool,
-                   const std::vector<testset::NoiseRule>& rules, const TestCommandOptions& o) {
+// What a result says about its test before it runs: the name, the request line, the answer
+// recorded.
+TestResult result_for(const testset::TestCase& test) {
   TestResult r;
   r.name = test.name;
-  r.method = test.req.method;
-  r.url = test.req.url;
-  r.expected = test.resp;
+  if (test.kind == testset::TestKind::kGrpc) {
+    r.grpc = true;
+    r.method = "grpc";
+    auto path = test.grpc_req.headers.pseudo.find(":path");
+    r.url = path == test.grpc_req.headers.pseudo.end() ? "" : path->second;
+    r.grpc_expected = test.grpc_resp;
+  } else {
+    r.method = test.req.method;
+    r.url = test.req.url;
+    r.expected = test.resp;
+  }
+  return r;
+}
+
+TestResult run_one(const testset::TestCase& test, const Endpoint& app, mock::MockPool& pool,
+                   const std::vector<testset::NoiseRule>& rules, const TestCommandOptions& o) {
+  TestResult r = result_for(test);
   r.started_unix_ns = static_cast<std::int64_t>(monotonic_ns()) + mono_to_real_offset_ns();
   std::uint64_t start = monotonic_ns();
+  auto timeout = from_seconds(o.timeout_s);
   pool.begin_test(test.name);
-  auto resp = send_request(app, test.req, from_seconds(o.timeout_s));
+  std::string error;
+  if (r.grpc) {
+    auto resp = send_grpc(app, test.grpc_req, timeout);
+    if (resp)
+      r.grpc_actual = std::move(*resp);
+    else
+      error = resp.error().message;
+  } else {
+    auto resp = test.req.proto_major == 2 ? send_h2_request(app, test.req, timeout)
+                                          : send_request(app, test.req, timeout);
+    if (resp)
+      r.actual = std::move(*resp);
+    else
+      error = resp.error().message;
+  }
   pool.begin_test("");
   r.duration_ns = monotonic_ns() - start;
   for (auto& u : pool.take_unmatched()) r.unmatched.push_back(std::move(u));
-  if (!resp) {
-    r.error = resp.error().message;
+  if (!error.empty()) {
+    r.error = std::move(error);
     return r;
   }
-  r.actual = std::move(*resp);
   auto noise = testset::NoiseSet::compile(test.noise, rules);
   if (!noise) {
     r.error = fmt::format("noise rules: {}", noise.error().message);
     return r;
   }
-  r.diff = testset::compare_responses(test.resp, r.actual, *noise);
-  r.passed = r.diff.passed();
+  if (r.grpc) {
+    r.grpc_diff = testset::compare_grpc(test.grpc_resp, r.grpc_actual, *noise);
+    r.passed = r.grpc_diff.passed();
+  } else {
+    r.diff = testset::compare_responses(test.resp, r.actual, *noise);
+    r.passed = r.diff.passed();
+  }
   return r;
 }
 
@@ -179,7 +218,12 @@ SetResult run_set(const std::string& dir, const std::string& name, const TestCom
   testset::TestSet& set = *loaded;
   warn_unusable(set);
   std::vector<mock::TestWindow> windows;
-  for (const auto& t : set.tests) windows.push_back({t.name, t.req.timestamp, t.resp.timestamp});
+  for (const auto& t : set.tests) {
+    if (t.kind == testset::TestKind::kGrpc)
+      windows.push_back({t.name, t.grpc_req.timestamp, t.grpc_resp.timestamp});
+    else
+      windows.push_back({t.name, t.req.timestamp, t.resp.timestamp});
+  }
   mock::MockPool pool(set.mocks, std::move(windows));
   auto env = Environment::start(pool, "test");
   if (!env) {
@@ -221,10 +265,7 @@ SetResult run_set(const std::string& dir, const std::string& name, const TestCom
     if (interrupted) break;
     TestResult r;
     if (auto code = (*env)->app_exited()) {
-      r.name = test.name;
-      r.method = test.req.method;
-      r.url = test.req.url;
-      r.expected = test.resp;
+      r = result_for(test);
       r.error = fmt::format("the app exited with code {} before this test", *code);
     } else {
       r = run_one(test, app, pool, rules, o);

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/process.h"
+#include "mock/protocols.h"
 
 namespace reel::replay {
 
@@ -30,7 +31,11 @@ Result<std::unique_ptr<Environment>> Environment::start(mock::MockPool& pool,
   // HTTPS dependencies are answered from their plaintext mocks behind reel's CA.
   if (auto ca = tls::CertAuthority::open(tls::default_ca_dir())) {
     env->ca_ = std::move(*ca);
-    env->tls_ = std::make_unique<tls::Terminator>(*env->ca_);
+    // ALPN as the mocks say: h2 for a server recorded speaking HTTP/2 or gRPC.
+    env->tls_ = std::make_unique<tls::Terminator>(
+        *env->ca_, [&pool](const Endpoint& server, const std::vector<std::string>& offered) {
+          return mock::mock_alpn(pool, server, offered);
+        });
     so.tls = [t = env->tls_.get()](UniqueFd client, const Endpoint& server) {
       return t->take(std::move(client), server);
     };

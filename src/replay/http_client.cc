@@ -1,19 +1,14 @@
 #include "replay/http_client.h"
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
-#include <sys/socket.h>
+#include <strings.h>
 
 #include <fmt/format.h>
 
 #include "core/clock.h"
-#include "core/unique_fd.h"
 #include "protocols/http1/parse.h"
+#include "replay/channel.h"
 #include "testset/model.h"
-#include "tls/openssl_util.h"
 
 namespace reel::replay {
 
@@ -51,11 +46,6 @@ std::string build_request(const testset::HttpRequest& req) {
   return out;
 }
 
-int remaining_ms(std::uint64_t deadline_ns) {
-  std::uint64_t now = monotonic_ns();
-  return now >= deadline_ns ? 0 : static_cast<int>((deadline_ns - now) / 1'000'000) + 1;
-}
-
 }  // namespace
 
 std::string request_target(std::string_view url) {
@@ -65,126 +55,11 @@ std::string request_target(std::string_view url) {
   return slash == url.npos ? "/" : std::string(url.substr(slash));
 }
 
-namespace {
-
-// One connection to the app, clear or TLS, non-blocking: read/write return the bytes moved, 0 at
-// end of stream, or -1 with `wait` set to the poll events that would let them go on.
-class Channel {
- public:
-  static Result<Channel> open(const Endpoint& app, bool tls, std::string_view host,
-                              std::uint64_t deadline) {
-    Channel c;
-    c.fd_.reset(::socket(app.family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    if (!c.fd_) return fail_errno("socket");
-    // The TLS client's Finished and the request leave in two writes: with Nagle the second
-    // waits for the app's delayed ACK (40 ms a test).
-    int one = 1;
-    ::setsockopt(c.fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    sockaddr_storage ss;
-    socklen_t len = app.to_sockaddr(ss);
-    if (::connect(c.fd_.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0 && errno != EINPROGRESS)
-      return fail_errno(fmt::format("cannot connect to the app at {}", app.to_string()));
-    REEL_TRY(c.wait(POLLOUT, deadline, app));
-    int err = 0;
-    socklen_t el = sizeof err;
-    ::getsockopt(c.fd_.get(), SOL_SOCKET, SO_ERROR, &err, &el);
-    if (err) return fail_errno(fmt::format("cannot connect to the app at {}", app.to_string()), err);
-    if (tls) REEL_TRY(c.handshake(app, host, deadline));
-    return c;
-  }
-
-  int fd() const { return fd_.get(); }
-  const std::string& tls_error() const { return tls_error_; }  // what OpenSSL said, if it failed
-
-  ssize_t write(std::string_view data, short& wait) {
-    if (!ssl_) {
-      ssize_t w = ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);
-      if (w < 0 && errno == EAGAIN) wait |= POLLOUT;
-      return w;
-    }
-    std::size_t n = 0;
-    ERR_clear_error();
-    errno = 0;
-    if (SSL_write_ex(ssl_.get(), data.data(), data.size(), &n) == 1) return static_cast<ssize_t>(n);
-    return ssl_failed(-1, wait);
-  }
-
-  ssize_t read(char* buf, std::size_t size, short& wait) {
-    if (!ssl_) {
-      ssize_t r = ::recv(fd_.get(), buf, size, 0);
-      if (r < 0 && errno == EAGAIN) wait |= POLLIN;
-      return r;
-    }
-    std::size_t n = 0;
-    ERR_clear_error();
-    errno = 0;
-    if (SSL_read_ex(ssl_.get(), buf, size, &n) == 1) return static_cast<ssize_t>(n);
-    return ssl_failed(-1, wait);
-  }
-
-  Result<void> wait(short events, std::uint64_t deadline, const Endpoint& app) {
-    pollfd p{fd_.get(), events, 0};
-    int ms = remaining_ms(deadline);
-    if (ms == 0 || ::poll(&p, 1, ms) == 0)
-      return fail_msg("no answer from the app at {} within the timeout", app.to_string());
-    return {};
-  }
-
- private:
-  // SSL_ERROR_WANT_* -> -1 and what to wait for; a clean close_notify or a bare EOF -> 0 (the
-  // HTTP parser decides whether the answer was whole); anything else -> -1 with errno set.
-  ssize_t ssl_failed(ssize_t ret, short& wait) {
-    switch (SSL_get_error(ssl_.get(), static_cast<int>(ret))) {
-      case SSL_ERROR_WANT_READ: wait |= POLLIN; errno = EAGAIN; return -1;
-      case SSL_ERROR_WANT_WRITE: wait |= POLLOUT; errno = EAGAIN; return -1;
-      case SSL_ERROR_ZERO_RETURN: return 0;
-      case SSL_ERROR_SYSCALL:
-        if (errno == 0) return 0;  // EOF without close_notify
-        return -1;
-      default:
-        tls_error_ = tls::openssl_errors();
-        errno = EPROTO;
-        return -1;
-    }
-  }
-
-  Result<void> handshake(const Endpoint& app, std::string_view host, std::uint64_t deadline) {
-    // The app under test is not verified: its certificate is whatever it was given to serve.
-    tls::SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
-    if (!ctx) return fail_msg("TLS: {}", tls::openssl_errors());
-    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
-    ssl_.reset(SSL_new(ctx.get()));
-    if (!ssl_) return fail_msg("TLS: {}", tls::openssl_errors());
-    SSL_set_fd(ssl_.get(), fd_.get());
-    // SNI: the recorded URL's host name; none for an address ("[::1]:8443", "127.0.0.1:8443").
-    std::string name(host.starts_with('[') ? std::string_view{}
-                                           : host.substr(0, std::min(host.rfind(':'), host.size())));
-    if (!name.empty() && !parse_ip(name)) SSL_set_tlsext_host_name(ssl_.get(), name.c_str());
-    for (;;) {
-      ERR_clear_error();
-      errno = 0;
-      int r = SSL_connect(ssl_.get());
-      if (r == 1) return {};
-      short want = 0;
-      if (ssl_failed(r, want) == 0 || want == 0)
-        return fail_msg("TLS handshake with the app at {} failed: {}", app.to_string(),
-                        tls_error_.empty() ? "the connection closed" : tls_error_);
-      REEL_TRY(wait(want, deadline, app));
-    }
-  }
-
-  UniqueFd fd_;
-  tls::SslPtr ssl_;
-  std::string tls_error_;
-};
-
 std::string_view url_host(std::string_view url) {
   auto scheme = url.find("://");
   std::string_view rest = scheme == url.npos ? url : url.substr(scheme + 3);
   return rest.substr(0, rest.find('/'));
 }
-
-}  // namespace
 
 Result<testset::HttpResponse> send_request(const Endpoint& app, const testset::HttpRequest& req,
                                            std::chrono::milliseconds timeout) {

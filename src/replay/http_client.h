@@ -20,5 +20,7 @@ Result<testset::HttpResponse> send_request(const Endpoint& app, const testset::H
 
 // Path and query of an absolute URL ("http://h:1/a?b" -> "/a?b"); the input when it has none.
 std::string request_target(std::string_view url);
+// Authority of an absolute URL ("http://h:1/a" -> "h:1"); up to the first '/' otherwise.
+std::string_view url_host(std::string_view url);
 
 }  // namespace reel::replay

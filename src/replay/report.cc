@@ -8,8 +8,10 @@
 
 #include "core/json_writer.h"
 #include "core/user.h"
+#include "protocols/http2/grpc.h"
 #include "replay/http_client.h"
 #include "testset/atomic_file.h"
+#include "testset/grpc_codec.h"
 #include "testset/http_codec.h"
 #include "testset/reader.h"
 #include "testset/timestamp.h"
@@ -52,7 +54,24 @@ std::string unmatched_line(const mock::Unmatched& u) {
 // The failure text of one test, without colours: for JUnit and the YAML report.
 std::string failure_text(const TestResult& r) {
   if (!r.error.empty()) return r.error;
+  if (r.grpc) return testset::render_grpc_diff(r.grpc_diff, {.color = false});
   return testset::render_diff(r.diff, {.color = false});
+}
+
+std::string diff_text(const TestResult& r, bool color) {
+  if (r.grpc) return testset::render_grpc_diff(r.grpc_diff, {.color = color});
+  return testset::render_diff(r.diff, {.color = color});
+}
+
+// The request column of a result line (at most `width` bytes): the path, and for gRPC the
+// status the call ended with ("/demo.Greeter/Fail NOT_FOUND"), or the recorded one when no
+// answer came; a long path is cut, never the status.
+std::string target_text(const TestResult& r, std::size_t width) {
+  if (!r.grpc) return request_target(r.url).substr(0, width);
+  int status = testset::grpc_status(r.error.empty() ? r.grpc_actual : r.grpc_expected);
+  std::string name = status < 0 ? "-" : protocols::grpc::status_name(std::to_string(status));
+  std::size_t room = width > name.size() + 1 ? width - name.size() - 1 : 0;
+  return fmt::format("{} {}", r.url.substr(0, room), name);
 }
 
 std::string xml_escape(std::string_view s) {
@@ -103,7 +122,7 @@ Value set_report(const SetResult& set) {
   Value tests = Value::sequence();
   for (const auto& t : set.tests) {
     Value v = Value::mapping();
-    v.add("kind", Value::plain("Http"));
+    v.add("kind", Value::plain(t.grpc ? "gRPC" : "Http"));
     v.add("name", Value::string(set.name));
     v.add("status", Value::plain(t.passed ? "PASSED" : "FAILED"));
     v.add("started", Value::integer(t.started_unix_ns / 1'000'000'000));
@@ -112,8 +131,13 @@ Value set_report(const SetResult& set) {
     v.add("req", Value::mapping());
     v.members.back().second.add("method", Value::string(t.method));
     v.members.back().second.add("url", Value::string(t.url));
-    v.add("expected", testset::response_value(t.expected));
-    if (t.error.empty()) v.add("actual", testset::response_value(t.actual));
+    if (t.grpc) {
+      v.add("expected", testset::grpc_response_value(t.grpc_expected));
+      if (t.error.empty()) v.add("actual", testset::grpc_response_value(t.grpc_actual));
+    } else {
+      v.add("expected", testset::response_value(t.expected));
+      if (t.error.empty()) v.add("actual", testset::response_value(t.actual));
+    }
     if (!t.passed) v.add("failure", Value::string(failure_text(t)));
     if (!t.unmatched.empty()) v.add("unmatched_calls", unmatched_value(t.unmatched));
     tests.push(std::move(v));
@@ -128,11 +152,10 @@ void print_test(std::FILE* out, const TestResult& r, bool color) {
   Colors c = colors(color);
   std::fprintf(out, "%s%s%s %-8s %-6s %-44s %s%s%s\n", r.passed ? c.green : c.red,
                r.passed ? "PASS" : "FAIL", c.reset, r.name.c_str(), r.method.c_str(),
-               request_target(r.url).substr(0, 44).c_str(), c.dim, ms(r.duration_ns).c_str(),
-               c.reset);
+               target_text(r, 44).c_str(), c.dim, ms(r.duration_ns).c_str(), c.reset);
   if (!r.error.empty()) std::fprintf(out, "    %s%s%s\n", c.red, r.error.c_str(), c.reset);
   if (r.error.empty() && !r.passed) {
-    std::string diff = testset::render_diff(r.diff, {.color = color});
+    std::string diff = diff_text(r, color);
     std::string indented;
     for (std::size_t pos = 0; pos < diff.size();) {
       std::size_t nl = diff.find('\n', pos);
@@ -252,6 +275,7 @@ std::string json_summary(const std::vector<SetResult>& sets) {
     for (const auto& t : s.tests) {
       w.begin_object()
           .field("name", t.name)
+          .field("kind", t.grpc ? "gRPC" : "Http")
           .field("method", t.method)
           .field("url", t.url)
           .field("status", t.passed ? "PASSED" : "FAILED")

@@ -13,11 +13,14 @@ namespace reel::replay {
 
 struct TestResult {
   std::string name;
-  std::string method, url;
+  std::string method, url;  // gRPC: "grpc" and the :path ("/pkg.Svc/Method")
   bool passed = false;
   std::string error;  // the request could not be replayed (app down, timeout); empty otherwise
+  bool grpc = false;  // a gRPC test: the grpc_ fields hold its answers and verdict
   testset::ResponseDiff diff;
   testset::HttpResponse expected, actual;
+  testset::GrpcDiff grpc_diff;
+  testset::GrpcResponse grpc_expected, grpc_actual;
   std::vector<mock::Unmatched> unmatched;  // dependency calls no mock answered
   std::int64_t started_unix_ns = 0;
   std::uint64_t duration_ns = 0;

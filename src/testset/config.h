@@ -3,7 +3,10 @@
 // typo does not silently turn a rule off.
 //
 //   noise:
-//     auto: true                          # shape-based detection when recording (default true)
+//     auto: true                          # shape-based detection when recording (default true);
+//                                         # gRPC tests also get NoiseConfig::grpc_defaults
+//                                         # (grpc-timeout, user-agent, grpc-accept-encoding,
+//                                         # :authority, date)
 //     global:                             # rules for every test set
 //       - header.X-Request-Start          # a path on its own
 //       - path: body.items.*.updatedAt    # '*' = one segment, '**' = any number of segments
@@ -21,7 +24,8 @@
 //   files:
 //     mode: "0644"                        # or "0600": recordings readable by the owner only
 //
-// Paths: header.<Name>, body (whole body), body.<key>.<key>... with array indices as keys.
+// Paths: header.<Name>, body (whole body), body.<key>.<key>... with array indices as keys; for
+// gRPC tests header.<name>, trailer.<name>, messages.<N>.<field number>... (noise.h).
 #pragma once
 
 #include <sys/types.h>

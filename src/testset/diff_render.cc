@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "protocols/http2/grpc.h"
 #include "protocols/text.h"
 #include "testset/compare.h"
 
@@ -161,6 +162,76 @@ std::string render_diff(const ResponseDiff& diff, const RenderOptions& options) 
   }
   out += fmt::format("{}body{}:\n", p.bold, p.reset);
   return out + unified_diff(diff.expected_body, diff.actual_body, options);
+}
+
+std::string grpc_status_text(int code) {
+  if (code < 0) return "none";
+  std::string number = std::to_string(code);
+  std::string name = protocols::grpc::status_name(number);
+  return name == number ? number : fmt::format("{} ({})", name, number);
+}
+
+namespace {
+
+// Header values are text: quoted so that an empty or space-padded one is visible.
+std::string in_quotes(std::string_view value) { return "\"" + shown(value) + "\""; }
+
+void render_line(const FieldDiff& d, bool json, const Palette& p, std::string& out) {
+  std::string e = json ? shown(d.expected) : in_quotes(d.expected);
+  std::string a = json ? shown(d.actual) : in_quotes(d.actual);
+  switch (d.kind) {
+    case FieldDiff::Kind::kChanged:
+      out += fmt::format("  {}{}{}: {}{}{} → {}{}{}\n", p.bold, d.path, p.reset, p.red, e, p.reset,
+                         p.green, a, p.reset);
+      break;
+    case FieldDiff::Kind::kMissing:
+      out += fmt::format("  {}{}{}: missing (expected {}{}{})\n", p.bold, d.path, p.reset, p.red, e,
+                         p.reset);
+      break;
+    case FieldDiff::Kind::kUnexpected:
+      out += fmt::format("  {}{}{}: unexpected {}{}{}\n", p.bold, d.path, p.reset, p.green, a,
+                         p.reset);
+      break;
+  }
+}
+
+}  // namespace
+
+std::string render_grpc_diff(const GrpcDiff& diff, const RenderOptions& options) {
+  if (diff.passed()) return {};
+  Palette p = palette(options.color);
+  std::string out;
+  if (diff.expected_status != diff.actual_status) {
+    out += fmt::format("{}status{}: expected {}{}{}, got {}{}{}\n", p.bold, p.reset, p.red,
+                       grpc_status_text(diff.expected_status), p.reset, p.green,
+                       grpc_status_text(diff.actual_status), p.reset);
+  }
+  if (diff.expected_http != diff.actual_http) {
+    out += fmt::format("{}:status{}: expected {}{}{}, got {}{}{}\n", p.bold, p.reset, p.red,
+                       diff.expected_http, p.reset, p.green, diff.actual_http, p.reset);
+  }
+  if (!diff.headers.empty()) {
+    out += fmt::format("{}headers and trailers{}:\n", p.bold, p.reset);
+    for (const auto& d : diff.headers) render_line(d, false, p, out);
+  }
+  if (diff.messages.empty()) return out;
+  if (diff.expected_messages != diff.actual_messages) {
+    out += fmt::format("{}messages{}: expected {}, got {}\n", p.bold, p.reset,
+                       diff.expected_messages, diff.actual_messages);
+  } else {
+    out += fmt::format("{}messages{} ({} field{} differ{}):\n", p.bold, p.reset,
+                       diff.messages.size(), diff.messages.size() == 1 ? "" : "s",
+                       diff.messages.size() == 1 ? "s" : "");
+  }
+  std::size_t lines = 0;
+  for (const auto& d : diff.messages) {
+    if (lines++ == options.max_lines) {
+      out += fmt::format("  ... ({} more)\n", diff.messages.size() - options.max_lines);
+      break;
+    }
+    render_line(d, true, p, out);
+  }
+  return out;
 }
 
 }  // namespace reel::testset

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "testset/codec.h"
+#include "testset/grpc_codec.h"
 #include "testset/http_codec.h"
 #include "testset/yaml_emit.h"
 
@@ -86,8 +87,12 @@ struct SpecWriter {
     add_dns(spec, dns);
     add_timestamps(spec, mock, true, true);
   }
+  void operator()(const GrpcMockSpec& grpc) {
+    spec.add("grpcReq", grpc_request_value(grpc.req));
+    spec.add("grpcResp", grpc_response_value(grpc.resp));
+    add_timestamps(spec, mock, true, true);
+  }
   void operator()(const OpaqueMockSpec&) {}
-  void operator()(const GrpcMockSpec&) {}  // placeholder until the gRPC codec lands
 };
 
 Result<MockSpec> http_spec_from(const Value& spec, const Decoder& in) {
@@ -156,6 +161,15 @@ Result<MockSpec> dns_spec_from(const Value& spec, const Decoder& in) {
   return dns;
 }
 
+Result<MockSpec> grpc_spec_from(const Value& spec, const Decoder& in) {
+  GrpcMockSpec grpc;
+  grpc.req = REEL_TRY(
+      grpc_request_from(*REEL_TRY(in.member(spec, "spec", "grpcReq")), in, "spec.grpcReq"));
+  grpc.resp = REEL_TRY(
+      grpc_response_from(*REEL_TRY(in.member(spec, "spec", "grpcResp")), in, "spec.grpcResp"));
+  return grpc;
+}
+
 Result<MockSpec> spec_from(const Mock& mock, const Value& spec, const Decoder& in) {
   switch (mock.kind) {
     case MockKind::kHttp:
@@ -169,6 +183,8 @@ Result<MockSpec> spec_from(const Mock& mock, const Value& spec, const Decoder& i
       return packet_spec_from(spec, in);
     case MockKind::kDns:
       return dns_spec_from(spec, in);
+    case MockKind::kGrpc:
+      return grpc_spec_from(spec, in);
     case MockKind::kUnknown:
       break;
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "protocols/http2/protobuf_json.h"
 #include "protocols/text.h"
 #include "testset/json_paths.h"
 
@@ -171,9 +172,12 @@ void merge_noise(NoiseMap& into, const NoiseMap& from) {
   }
 }
 
-Result<NoiseMap> noise_from_rules(const HttpResponse& resp, const std::vector<NoiseRule>& rules) {
+namespace {
+
+// Concrete paths among `paths` each rule names.
+Result<NoiseMap> rules_over(const std::vector<std::string>& paths,
+                            const std::vector<NoiseRule>& rules) {
   NoiseMap out;
-  std::vector<std::string> paths = response_paths(resp);
   for (const auto& rule : rules) {
     // Which paths the rule names is decided without its value regex; the regex travels with
     // each path into the test file, where replay applies it.
@@ -190,6 +194,49 @@ Result<NoiseMap> noise_from_rules(const HttpResponse& resp, const std::vector<No
     for (const auto& path : paths) {
       if (covers.ignores_absent(path)) merge_noise(out, {{path, values}});
     }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<NoiseMap> noise_from_rules(const HttpResponse& resp, const std::vector<NoiseRule>& rules) {
+  return rules_over(response_paths(resp), rules);
+}
+
+Result<NoiseMap> grpc_noise_from_rules(const GrpcResponse& resp,
+                                       const std::vector<NoiseRule>& rules) {
+  return rules_over(grpc_response_paths(resp), rules);
+}
+
+std::vector<std::string> grpc_response_paths(const GrpcResponse& resp) {
+  std::vector<std::string> out;
+  for (const auto* part : {&resp.headers.pseudo, &resp.headers.ordinary})
+    for (const auto& [name, value] : *part) out.push_back("header." + name);
+  for (const auto* part : {&resp.trailers.pseudo, &resp.trailers.ordinary})
+    for (const auto& [name, value] : *part) out.push_back("trailer." + name);
+  for (std::size_t i = 0; i < resp.messages.size(); i++) {
+    std::string at = "messages." + std::to_string(i);
+    if (auto json = protocols::grpc::protobuf_json(resp.messages[i].data)) {
+      Json fields(*json);
+      for (const auto& leaf : json_leaves(fields, at)) out.push_back(leaf.path);
+    } else {
+      out.push_back(at);
+    }
+  }
+  return out;
+}
+
+Result<NoiseMap> compute_grpc_noise(const GrpcResponse& resp, const NoiseConfig& config,
+                                    std::string_view test_set) {
+  NoiseMap out;
+  if (config.auto_detect) {
+    out = detect_grpc_noise(resp);
+    for (const auto& path : config.grpc_defaults) merge_noise(out, {{path, {}}});
+  }
+  merge_noise(out, REEL_TRY(grpc_noise_from_rules(resp, config.global)));
+  if (auto it = config.test_sets.find(std::string(test_set)); it != config.test_sets.end()) {
+    merge_noise(out, REEL_TRY(grpc_noise_from_rules(resp, it->second)));
   }
   return out;
 }

@@ -29,6 +29,11 @@ struct NoiseRule {
 
 struct NoiseConfig {
   bool auto_detect = true;
+  // Written into every gRPC test when auto_detect is on: what a client sets afresh on each call
+  // (the deadline, its version, the encodings it accepts, the address it dialled) and the date.
+  std::vector<std::string> grpc_defaults = {"header.grpc-timeout", "header.user-agent",
+                                            "header.grpc-accept-encoding", "header.:authority",
+                                            "header.date"};
   std::vector<NoiseRule> global;
   std::map<std::string, std::vector<NoiseRule>> test_sets;  // test set name -> rules
 };
@@ -79,5 +84,18 @@ Result<NoiseMap> compute_noise(const HttpResponse& resp, const NoiseConfig& conf
 std::vector<std::string> response_paths(const HttpResponse& resp);
 
 void merge_noise(NoiseMap& into, const NoiseMap& from);
+
+// gRPC answers, with the paths compare_grpc uses: "header.<name>" (pseudo-headers too),
+// "trailer.<name>", "messages.N.<field>..." (protobuf by field number) or "messages.N" (bytes).
+// By shape, as detect_noise: volatile headers and trailers, message fields holding times, UUIDs,
+// random tokens.
+NoiseMap detect_grpc_noise(const GrpcResponse& resp);
+std::vector<std::string> grpc_response_paths(const GrpcResponse& resp);
+Result<NoiseMap> grpc_noise_from_rules(const GrpcResponse& resp,
+                                       const std::vector<NoiseRule>& rules);
+// What `reel record` writes for one gRPC test: the config's grpc_defaults and
+// detect_grpc_noise (when enabled) plus the global and the test set's rules.
+Result<NoiseMap> compute_grpc_noise(const GrpcResponse& resp, const NoiseConfig& config,
+                                    std::string_view test_set);
 
 }  // namespace reel::testset

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <regex>
 
+#include "protocols/http2/protobuf_json.h"
 #include "protocols/text.h"
 #include "testset/json_paths.h"
 #include "testset/noise.h"
@@ -154,6 +155,32 @@ NoiseMap detect_noise(const HttpResponse& resp) {
     }
   } else if (!resp.body.empty() && volatile_text(trimmed(resp.body))) {
     noise["body"];
+  }
+  return noise;
+}
+
+NoiseMap detect_grpc_noise(const GrpcResponse& resp) {
+  NoiseMap noise;
+  for (auto [part, prefix] : {std::pair{&resp.headers, "header."}, {&resp.trailers, "trailer."}}) {
+    for (const auto& [name, value] : part->ordinary) {
+      if (volatile_header(name) || is_uuid(value)) noise[prefix + name];
+    }
+  }
+  for (std::size_t i = 0; i < resp.messages.size(); i++) {
+    std::string at = "messages." + std::to_string(i);
+    const std::string& data = resp.messages[i].data;
+    if (auto json = protocols::grpc::protobuf_json(data)) {
+      Json fields(*json);
+      for (const auto& leaf : json_leaves(fields, at)) {
+        const Json& v = *leaf.value;
+        if ((v.is_string() && volatile_text(v.get_ref<const std::string&>())) ||
+            volatile_number(v, leaf.key)) {
+          noise[leaf.path];
+        }
+      }
+    } else if (!data.empty() && protocols::is_text(data) && volatile_text(trimmed(data))) {
+      noise[at];
+    }
   }
   return noise;
 }

@@ -29,14 +29,15 @@ bool is_yaml(const fs::path& p) {
   return !name.starts_with('.') && (p.extension() == ".yaml" || p.extension() == ".yml");
 }
 
-// Reads one test file; a test of another kind is reported in `skipped` instead.
+// Reads one test file; a test of a kind reel does not replay (not Http or gRPC) is reported in
+// `skipped` instead.
 Result<void> load_test(const fs::path& file, TestSet& set) {
   std::string text = REEL_TRY(read_file(file));
   std::string source = file.string();
   std::vector<Value> docs = REEL_TRY(parse_yaml(text, source));
   if (docs.size() == 1 && docs[0].is_mapping()) {
     const Value* kind = docs[0].find("kind");
-    if (kind != nullptr && kind->is_scalar() && kind->text != "Http") {
+    if (kind != nullptr && kind->is_scalar() && kind->text != "Http" && kind->text != "gRPC") {
       set.skipped_tests.push_back({source, kind->text});
       return {};
     }

@@ -14,7 +14,7 @@ namespace reel::testset {
 
 struct SkippedTest {
   std::string file;
-  std::string kind;  // e.g. "gRPC": a test kind reel does not replay
+  std::string kind;  // e.g. "GraphQL": a test kind reel does not replay
 };
 
 struct TestSet {

@@ -300,8 +300,20 @@ std::size_t Redactor::redact(HttpResponse& resp) const {
   return n + redact_headers(resp.header);
 }
 
+std::size_t Redactor::redact(GrpcRequest& req) const {
+  return redact_headers(req.headers.ordinary);  // metadata: authorization, cookie, x-api-key, ...
+}
+
+std::size_t Redactor::redact(GrpcResponse& resp) const {
+  return redact_headers(resp.headers.ordinary) + redact_headers(resp.trailers.ordinary);
+}
+
 std::size_t Redactor::redact(TestCase& test) const {
   if (!enabled()) return 0;
+  if (test.kind == TestKind::kGrpc) {
+    test.curl.clear();  // a gRPC test has no curl line; one from elsewhere may hold secrets
+    return redact(test.grpc_req) + redact(test.grpc_resp);
+  }
   std::size_t n = redact(test.req) + redact(test.resp);
   // The curl line repeats the request, secrets included: always rebuild it from the redacted one.
   test.curl = make_curl(test.req);

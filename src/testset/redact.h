@@ -7,7 +7,8 @@
 // guesses. Redacting twice changes nothing (placeholders are left alone).
 //
 // What is redacted:
-//  - headers: Authorization and Proxy-Authorization (the scheme is kept: "Bearer REDACTED:…"),
+//  - headers, and gRPC metadata and trailers by the same rules: Authorization and
+//    Proxy-Authorization (the scheme is kept: "Bearer REDACTED:…"),
 //    Cookie and Set-Cookie (each cookie value; names and attributes kept), X-Api-Key, Api-Key,
 //    and any name ending in -Token, -Secret, -Password, -Api-Key or -ApiKey, plus configured names;
 //  - JSON bodies, form bodies and URL query strings: values of fields named password, passwd,
@@ -58,6 +59,8 @@ class Redactor {
   std::size_t redact(Mock& mock) const;
   std::size_t redact(HttpRequest& req) const;
   std::size_t redact(HttpResponse& resp) const;
+  std::size_t redact(GrpcRequest& req) const;    // metadata (ordinary headers)
+  std::size_t redact(GrpcResponse& resp) const;  // metadata and trailers
   std::size_t redact_headers(HeaderMap& headers) const;
   std::size_t redact_body(std::string& body, std::string_view content_type) const;
   std::size_t redact_url(std::string& url) const;

@@ -143,6 +143,8 @@ std::size_t Redactor::redact(Mock& mock) const {
     }
   } else if (auto* packets = std::get_if<PacketMockSpec>(&mock.spec)) {
     n += redact_packets(packets->requests);
+  } else if (auto* grpc = std::get_if<GrpcMockSpec>(&mock.spec)) {
+    n += redact(grpc->req) + redact(grpc->resp);
   }
   return n;
 }

@@ -1,8 +1,10 @@
 // Test case documents: Keploy's NetworkTrafficDoc {version, kind, name, spec, curl} with an
-// HTTPSchema spec {metadata, req, resp, objects, assertions, created, app_port}.
+// HTTPSchema spec {metadata, req, resp, objects, assertions, created, app_port} (kind Http) or a
+// GrpcSpec {metadata, grpcReq, grpcResp, app_port, created, assertions} (kind gRPC, no curl).
 #include <limits>
 
 #include "testset/codec.h"
+#include "testset/grpc_codec.h"
 #include "testset/http_codec.h"
 #include "testset/yaml_emit.h"
 
@@ -41,9 +43,35 @@ Result<NoiseMap> assertions_from(const Value& spec, const Decoder& in) {
   return noise_from(*noise, in, "spec.assertions.noise");
 }
 
+Value grpc_test_value(const TestCase& test) {
+  Value doc = Value::mapping();
+  doc.add("version", Value::string(test.version));
+  doc.add("kind", Value::string("gRPC"));
+  doc.add("name", Value::string(test.name));
+  Value& spec = doc.add("spec", Value::mapping());
+  spec.add("metadata", string_map_value(test.metadata));
+  spec.add("grpcReq", grpc_request_value(test.grpc_req));
+  spec.add("grpcResp", grpc_response_value(test.grpc_resp));
+  if (test.app_port != 0) spec.add("app_port", Value::integer(test.app_port));
+  if (test.created != 0) spec.add("created", Value::integer(test.created));
+  spec.add("assertions", Value::mapping()).add("noise", noise_value(test.noise));
+  if (!test.curl.empty()) doc.add("curl", Value::string(test.curl));
+  return doc;
+}
+
+// What a gRPC spec has beyond what test_case_from_value reads for every kind.
+Result<void> grpc_spec_from(const Value& spec, const Decoder& in, TestCase& test) {
+  test.grpc_req = REEL_TRY(
+      grpc_request_from(*REEL_TRY(in.member(spec, "spec", "grpcReq")), in, "spec.grpcReq"));
+  test.grpc_resp = REEL_TRY(
+      grpc_response_from(*REEL_TRY(in.member(spec, "spec", "grpcResp")), in, "spec.grpcResp"));
+  return {};
+}
+
 }  // namespace
 
 Value test_case_to_value(const TestCase& test) {
+  if (test.kind == TestKind::kGrpc) return grpc_test_value(test);
   Value doc = Value::mapping();
   doc.add("version", Value::string(test.version));
   doc.add("kind", Value::string("Http"));
@@ -69,21 +97,27 @@ std::string encode_test_case(const TestCase& test) {
 Result<TestCase> test_case_from_value(const Value& doc, const Decoder& in) {
   if (!doc.is_mapping()) return in.fail(doc, "", "a test case mapping (version, kind, spec)");
   std::string kind = REEL_TRY(in.text(*REEL_TRY(in.member(doc, "", "kind")), "kind"));
-  if (kind != "Http") {
-    return fail_msg("{}:{}: kind: expected Http (the only test case kind reel replays), found {}",
+  if (kind != "Http" && kind != "gRPC") {
+    return fail_msg("{}:{}: kind: expected Http or gRPC (the kinds reel replays), found {}",
                     in.source(), doc.find("kind")->line, kind);
   }
   TestCase test;
+  test.kind = kind == "gRPC" ? TestKind::kGrpc : TestKind::kHttp;
   test.version = REEL_TRY(in.text_at(doc, "", "version"));
   test.name = REEL_TRY(in.text_at(doc, "", "name"));
   test.curl = REEL_TRY(in.text_at(doc, "", "curl"));
   const Value& spec = *REEL_TRY(in.member(doc, "", "spec"));
   if (!spec.is_mapping()) return in.fail(spec, "spec", "a mapping with req and resp");
   test.metadata = REEL_TRY(in.string_map_at(spec, "spec", "metadata"));
-  test.req = REEL_TRY(request_from(*REEL_TRY(in.member(spec, "spec", "req")), in, "spec.req"));
-  test.resp = REEL_TRY(response_from(*REEL_TRY(in.member(spec, "spec", "resp")), in, "spec.resp"));
-  if (const Value* objects = REEL_TRY(in.optional(spec, "spec", "objects"))) {
-    test.objects = REEL_TRY(chunks_from(*objects, in, "spec.objects"));
+  if (test.kind == TestKind::kGrpc) {
+    REEL_TRY(grpc_spec_from(spec, in, test));
+  } else {
+    test.req = REEL_TRY(request_from(*REEL_TRY(in.member(spec, "spec", "req")), in, "spec.req"));
+    test.resp =
+        REEL_TRY(response_from(*REEL_TRY(in.member(spec, "spec", "resp")), in, "spec.resp"));
+    if (const Value* objects = REEL_TRY(in.optional(spec, "spec", "objects"))) {
+      test.objects = REEL_TRY(chunks_from(*objects, in, "spec.objects"));
+    }
   }
   test.noise = REEL_TRY(assertions_from(spec, in));
   test.created =

@@ -128,7 +128,7 @@ Result<std::string> TestSetWriter::write_test_locked(TestCase& test) {
   if (test.name.empty()) test.name = fmt::format("test-{}", next_test_);
   REEL_TRY(check_name(test.name));
   if (options_.redactor) options_.redactor->redact(test);
-  if (test.curl.empty()) test.curl = make_curl(test.req);
+  if (test.curl.empty() && test.kind == TestKind::kHttp) test.curl = make_curl(test.req);
   fs::path file = dir_ / "tests" / (test.name + ".yaml");
   REEL_TRY(write_file_atomic(file, encode_test_case(test), options_.file_mode));
   next_test_ = std::max(next_test_, number_after_dash(test.name) + 1);

@@ -162,9 +162,10 @@ std::string trust_advice(Runtime runtime, const CertAuthority& ca) {
           crt);
     case Runtime::kPython:
       return fmt::format(
-          "requests reads REQUESTS_CA_BUNDLE, ssl/urllib/httpx/aiohttp read SSL_CERT_FILE (both "
-          "set by reel); a client given its own CA file (verify=..., cafile=..., certifi) must "
-          "be given {} instead",
+          "requests reads REQUESTS_CA_BUNDLE, ssl/urllib/httpx/aiohttp read SSL_CERT_FILE, "
+          "grpcio reads GRPC_DEFAULT_SSL_ROOTS_FILE_PATH (all set by reel); a client given its "
+          "own CA (verify=..., cafile=..., certifi, ssl_channel_credentials(root_certificates=...)) "
+          "must be given {} instead",
           bundle);
     case Runtime::kCurl:
       return fmt::format(

@@ -3,11 +3,13 @@
 #include <fcntl.h>
 #include <openssl/err.h>
 #include <poll.h>
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <system_error>
 #include <vector>
 
@@ -131,6 +133,13 @@ bool BridgeThreads::spawn(std::function<void()> body) {
   Bridge& b = bridges_.emplace_back();
   try {
     b.thread = std::thread([&b, body = std::move(body)] {
+      // SSL_write and SSL_shutdown reach the socket through write(), which has no MSG_NOSIGNAL:
+      // a peer that closed first would kill reel with SIGPIPE. Blocked here, that SIGPIPE stays
+      // pending on this thread (dropped when it ends) and the write fails with EPIPE instead.
+      sigset_t pipe;
+      sigemptyset(&pipe);
+      sigaddset(&pipe, SIGPIPE);
+      pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
       body();
       b.done.store(true);
     });

@@ -289,6 +289,8 @@ std::vector<std::string> trust_env(const CertAuthority& ca) {
           "REQUESTS_CA_BUNDLE=" + bundle,
           "CURL_CA_BUNDLE=" + bundle,
           "NODE_EXTRA_CA_CERTS=" + bundle,
+          // gRPC's C core (Python, Ruby, C++, PHP grpc) for channels given no root certificates.
+          "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=" + bundle,
           "JAVA_TOOL_OPTIONS=" + java_tool_options(java ? java : "", ca.trust_store_path())};
 }
 

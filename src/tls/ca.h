@@ -76,7 +76,8 @@ class CertAuthority {
 
 // The environment that makes the usual TLS stacks in a process reel starts trust reel's CA:
 // "NAME=value" entries for OpenSSL (and Ruby, .NET, Go: SSL_CERT_FILE, SSL_CERT_DIR), Python
-// requests, curl, Node and the JVM (JAVA_TOOL_OPTIONS, added to the one reel was given).
+// requests, curl, Node, gRPC's C core and the JVM (JAVA_TOOL_OPTIONS, added to the one reel
+// was given).
 std::vector<std::string> trust_env(const CertAuthority& ca);
 
 // `existing` JAVA_TOOL_OPTIONS with the -Djavax.net.ssl.trustStore* options for `store` appended;

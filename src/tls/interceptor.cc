@@ -30,11 +30,12 @@ std::optional<Endpoint> peer_of(int fd) {
   return Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
 }
 
-// The client's ALPN offer for the upstream, without HTTP/2: reel records HTTP/1.x.
+// The client's ALPN offer, as it made it, for the upstream: whatever the upstream picks (h2,
+// http/1.1, ...) the app gets, and reel records it (HTTP/2 and gRPC included).
 std::string alpn_wire(const std::vector<std::string>& offered) {
   std::string out;
   for (const auto& p : offered) {
-    if (p == "h2" || p.empty() || p.size() > 255) continue;
+    if (p.empty() || p.size() > 255) continue;
     out.push_back(char(p.size()));
     out += p;
   }

@@ -52,8 +52,13 @@ void Terminator::bridge(UniqueFd client, UniqueFd plain, Endpoint server) {
     return reset_both(client.get(), plain.get());
   }
   SslPtr ssl(SSL_new(*ctx));
-  // Mocks hold HTTP/1.x: that is what reel records, and what it offers here.
-  std::string alpn = std::ranges::count(hello->alpn, "http/1.1") ? "http/1.1" : "";
+  // HTTP/2 only where the mocks hold HTTP/2 (gRPC) calls: the policy knows them.
+  std::string alpn;
+  if (alpn_) {
+    alpn = alpn_(server, hello->alpn);
+  } else if (std::ranges::count(hello->alpn, "http/1.1")) {
+    alpn = "http/1.1";
+  }
   if (!ssl || SSL_set_fd(ssl.get(), client.get()) != 1)
     return reset_both(client.get(), plain.get());
   SSL_set_app_data(ssl.get(), &alpn);

@@ -4,11 +4,13 @@
 // socketpair whose other end the mock server serves like any clear connection.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core/net.h"
 #include "core/result.h"
@@ -17,9 +19,15 @@
 
 namespace reel::tls {
 
+// Which application protocol to select for a connection to `server`, given the client's ALPN
+// offer (in its order); "" selects none. For the mock server: mock::mock_alpn over its pool.
+using AlpnPolicy =
+    std::function<std::string(const Endpoint& server, const std::vector<std::string>& offered)>;
+
 class Terminator {
  public:
-  explicit Terminator(CertAuthority& ca) : ca_(ca) {}
+  // Without a policy: "http/1.1" when the client offers it, else nothing.
+  explicit Terminator(CertAuthority& ca, AlpnPolicy alpn = {}) : ca_(ca), alpn_(std::move(alpn)) {}
   ~Terminator() { stop(); }
 
   // Takes the client's socket (ClientHello peeked, unread); returns the socket of plaintext to
@@ -32,6 +40,7 @@ class Terminator {
   Result<SSL_CTX*> leaf_context(const std::string& host);
 
   CertAuthority& ca_;
+  AlpnPolicy alpn_;
   std::mutex mu_;
   std::map<std::string, SslCtxPtr> leaf_ctx_;
   std::set<std::string> accepted_hosts_;  // the app took reel's certificate for these

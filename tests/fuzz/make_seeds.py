@@ -335,6 +335,197 @@ def testset_yaml():
                 write('testset_yaml', '%s_%s' % (tag, name), f.read())
 
 
+def protoscope():
+    # Text: the syntax of protoscope's language.txt, a golden output and hand-written mistakes.
+    write('protoscope', 'language', b"""# Protoscope
+"Quoted\\n \\"strings\\" \\x41\\101" `00abCD` 456 -0xffFF -2z 3 0i32 -23i64 long-form:3 3
+true false 1.0 9.423e-2 -0x1.ffp52 1.5i32 0xf.fi64 inf32 -inf64
+1:VARINT 2:I64 3:LEN 4:SGROUP 5:EGROUP 6:I32 0x10:0 8:6
+1: 55z 2: 1.23 3: {"text"} 6: -1i32 8: !{42}
+23: long-form:2 {"non-minimally-prefixed"}
+24: {
+  1: 5
+  2: {"nested string"}
+}
+25: { 1 2 3 4 5 6 7 }
+26: !{ 1: 55z 2: 1.4 3: {"abcd"} }
+27: !{long-form:3}
+2:LEN 5 "abcd"
+""")
+    write('protoscope', 'golden_groups', b"""1: !{
+  1: 101
+  2: 202i32
+  3: {12: 7.2232605e28i32}  # 0x6f696569i32
+}
+2:SGROUP
+3:EGROUP
+5: !{6: !{}}
+6: !{long-form:5}
+10:SGROUP
+""")
+    write('protoscope', 'unmatched', b'1: {2: !{3: "x\\q"} long-form:2 ` `')
+    # Bytes: a unary greeter message, a map entry with floats and a group, and a length past the end.
+    write('protoscope', 'greeter_bytes', b'\x0a\x05Alice\x10\x96\x01')
+    write('protoscope', 'nested_bytes', b'\x12\x0e\x08\x01\x15\x00\x00\xc0\x3f\x1a\x05h\xc3\xa9llo'
+          b'\x23\x08\x07\x24\x31' + struct.pack('<d', 0.1))
+    write('protoscope', 'cut_bytes', b'\x0a\x7f\x08\x01')
+
+
+GRPC_MOCK = b"""version: api.keploy.io/v1beta1
+kind: gRPC
+name: mock-0
+spec:
+    metadata:
+        operation: /helloworld.Greeter/SayHello
+        type: mocks
+    grpcReq:
+        headers:
+            pseudo_headers:
+                :authority: localhost:50051
+                :method: POST
+                :path: /helloworld.Greeter/SayHello
+                :scheme: http
+            ordinary_headers:
+                authorization: Bearer REDACTED:0badf00d
+                content-type: application/grpc
+                te: trailers
+        body:
+            compression_flag: 0
+            message_length: 7
+            decoded_data: |
+                1: {"Alice"}
+        messages:
+            - compression_flag: 0
+              message_length: 7
+              decoded_data: |
+                1: {"Alice"}
+            - compression_flag: 1
+              message_length: 31
+              decoded_data: |
+                1: {"Bob"}
+                2: 1.5i32  # 0x3fc00000i32
+        timestamp: 2024-11-05T09:15:02.1Z
+    grpcResp:
+        headers:
+            pseudo_headers:
+                :status: "200"
+            ordinary_headers:
+                content-type: application/grpc
+                grpc-encoding: gzip
+        body:
+            compression_flag: 0
+            message_length: 13
+            decoded_data: |
+                1: {"Hello Alice"}
+        messages:
+            - compression_flag: 0
+              message_length: 13
+              decoded_data: |
+                1: {"Hello Alice"}
+        trailers:
+            pseudo_headers: {}
+            ordinary_headers:
+                grpc-message: ""
+                grpc-status: "0"
+        timestamp: 2024-11-05T09:15:02.2Z
+    reqTimestampMock: 2024-11-05T09:15:02.1Z
+    resTimestampMock: 2024-11-05T09:15:02.2Z
+---
+version: api.keploy.io/v1beta1
+kind: gRPC
+name: mock-1
+spec:
+    metadata: {}
+    grpcReq:
+        headers:
+            pseudo_headers:
+                :path: /helloworld.Greeter/SayHello
+            ordinary_headers:
+                content-type: application/grpc
+        body:
+            compression_flag: 0
+            message_length: 0
+            decoded_data: ""
+    grpcResp:
+        headers:
+            pseudo_headers:
+                :status: "200"
+            ordinary_headers: {}
+        body:
+            compression_flag: 0
+            message_length: 0
+            decoded_data: ""
+        additional_messages:
+            - compression_flag: 0
+              message_length: 2
+              decoded_data: "1: 7"
+        trailers:
+            pseudo_headers: {}
+            ordinary_headers:
+                grpc-message: not found
+                grpc-status: "5"
+    reqTimestampMock: 2024-11-05T09:15:03Z
+    resTimestampMock: 2024-11-05T09:15:03.1Z
+connectionId: "0"
+"""
+
+GRPC_TEST = b"""version: api.keploy.io/v1beta1
+kind: gRPC
+name: test-1
+spec:
+    metadata: {}
+    grpcReq:
+        headers:
+            pseudo_headers:
+                :authority: localhost:50051
+                :method: POST
+                :path: /users.Users/Get
+                :scheme: http
+            ordinary_headers:
+                content-type: application/grpc
+                te: trailers
+        body:
+            compression_flag: 0
+            message_length: 2
+            decoded_data: |
+                1: 7
+        messages:
+            - compression_flag: 0
+              message_length: 2
+              decoded_data: |
+                1: 7
+        timestamp: 2024-11-05T09:15:02.1Z
+    grpcResp:
+        headers:
+            pseudo_headers:
+                :status: "200"
+            ordinary_headers:
+                content-type: application/grpc
+        body:
+            compression_flag: 0
+            message_length: 11
+            decoded_data: |
+                1: 7
+                2: {"Alice"}
+        messages: []
+        trailers:
+            pseudo_headers: {}
+            ordinary_headers:
+                grpc-status: "0"
+    app_port: 50051
+    created: 1730798102
+    assertions:
+        noise:
+            messages.0.2: []
+"""
+
+
+def grpc_yaml():
+    write('testset_yaml', 'grpc_mocks', GRPC_MOCK)
+    write('testset_yaml', 'grpc_test-1', GRPC_TEST)
+    write('keploy_mocks', 'grpc', GRPC_MOCK)
+
+
 def reel_config():
     write('reel_config', 'full', b"""# reel.yaml
 record:
@@ -372,6 +563,8 @@ if __name__ == '__main__':
     raw()
     stream_buffer()
     testset_yaml()
+    grpc_yaml()
+    protoscope()
     reel_config()
     mock_responder()
     mock_dns()

@@ -224,12 +224,12 @@ TEST(TestsetCodec, OtherTestKindsAreSkippedAndReported) {
   fs::path dir = fs::temp_directory_path() / fmt::format("reel-kinds-{}", ::getpid());
   fs::create_directories(dir / "tests");
   std::ofstream(dir / "tests" / "test-1.yaml")
-      << "version: v\nkind: gRPC\nname: test-1\nspec: {}\n";
+      << "version: v\nkind: GraphQL\nname: test-1\nspec: {}\n";
   auto set = load_test_set(dir);
   ASSERT_TRUE(set) << set.error().message;
   EXPECT_TRUE(set->tests.empty());
   ASSERT_EQ(set->skipped_tests.size(), 1u);
-  EXPECT_EQ(set->skipped_tests[0].kind, "gRPC");
+  EXPECT_EQ(set->skipped_tests[0].kind, "GraphQL");
   fs::remove_all(dir);
 }
 

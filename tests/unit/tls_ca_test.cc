@@ -113,7 +113,8 @@ TEST_F(TlsCaTest, BundleHoldsTheSystemCasAndReels) {
   auto env = trust_env(**ca);
   std::string bundle_path = (*ca)->bundle_path().string();
   for (const char* name :
-       {"SSL_CERT_FILE=", "REQUESTS_CA_BUNDLE=", "CURL_CA_BUNDLE=", "NODE_EXTRA_CA_CERTS="}) {
+       {"SSL_CERT_FILE=", "REQUESTS_CA_BUNDLE=", "CURL_CA_BUNDLE=", "NODE_EXTRA_CA_CERTS=",
+        "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH="}) {
     EXPECT_NE(std::find(env.begin(), env.end(), name + bundle_path), env.end()) << name;
   }
   EXPECT_NE(std::find(env.begin(), env.end(), "SSL_CERT_DIR=" + (*ca)->certs_dir().string()),
