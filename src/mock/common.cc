@@ -106,4 +106,76 @@ std::string http_closest(const MockPool& pool, const HttpLiveRequest& live) {
   return {};
 }
 
+// ---------------------------------------------------------------------------- DecodingRecorder
+
+void DecodingRecorder::TimedBytes::add(std::span<const std::byte> b, std::uint64_t ts) {
+  bytes.append(text_of(b));
+  ends.emplace_back(bytes.size(), ts);
+}
+
+std::uint64_t DecodingRecorder::TimedBytes::time_at(std::size_t offset) const {
+  for (const auto& [end, ts] : ends) {
+    if (offset < end) return ts;
+  }
+  return ends.empty() ? 0 : ends.back().second;
+}
+
+void DecodingRecorder::TimedBytes::consume(std::size_t n) {
+  bytes.erase(0, n);
+  while (!ends.empty() && ends.front().first <= n) ends.pop_front();
+  for (auto& e : ends) e.first -= n;
+}
+
+DecodingRecorder::DecodingRecorder(protocols::Protocol protocol, const Endpoint& server,
+                                   const RecordOptions& o)
+    : server_(server), options_(o), protocol_(protocol) {
+  protocols::DecoderOptions d;
+  d.limits.max_body = o.max_message;
+  d.limits.max_frame = std::max(d.limits.max_frame, o.max_message);
+  decoder_ = protocols::make_decoder(protocol, d);
+}
+
+DecodingRecorder::~DecodingRecorder() = default;
+
+void DecodingRecorder::data(Direction dir, std::span<const std::byte> bytes,
+                            std::uint64_t ts_ns) {
+  using protocols::MessageType;
+  MessageType type =
+      dir == Direction::kClientToServer ? MessageType::kRequest : MessageType::kResponse;
+  if (bytes.empty()) {
+    pump();
+    decoder_->on_close(type, ts_ns);
+  } else {
+    (type == MessageType::kRequest ? requests_ : responses_).add(bytes, ts_ns);
+    pump();
+  }
+  drain(false);
+}
+
+void DecodingRecorder::close(bool, std::uint64_t ts_ns) {
+  pump();
+  decoder_->on_close(protocols::MessageType::kRequest, ts_ns);
+  decoder_->on_close(protocols::MessageType::kResponse, ts_ns);
+  drain(true);
+}
+
+std::uint64_t DecodingRecorder::invalid_frames() const { return decoder_->stats().invalid; }
+
+void DecodingRecorder::pump() {
+  using protocols::MessageType;
+  for (MessageType t : {MessageType::kRequest, MessageType::kResponse}) {
+    TimedBytes& p = t == MessageType::kRequest ? requests_ : responses_;
+    if (p.bytes.empty()) continue;
+    std::size_t used = decoder_->feed(t, protocols::as_bytes(p.bytes),
+                                      [&p](std::size_t off) { return p.time_at(off); });
+    p.consume(std::min(used, p.bytes.size()));
+  }
+}
+
+void DecodingRecorder::drain(bool flush) {
+  std::vector<protocols::Exchange> out;
+  decoder_->take_exchanges(out, flush);
+  for (auto& e : out) add(std::move(e));
+}
+
 }  // namespace reel::mock

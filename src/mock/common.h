@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mock/mock.h"
+#include "protocols/decoder.h"
 #include "protocols/types.h"
 
 namespace reel::mock {
@@ -35,26 +36,40 @@ std::string short_summary(std::string_view text);
 // recorded in a form reel cannot replay (`closest` names that mock and why).
 std::string sql_miss_message(std::string_view what, std::string_view closest);
 
-// One direction's bytes not yet consumed by a protocols::Decoder, with each piece's arrival time.
-struct TimedBytes {
-  std::string bytes;
-  std::deque<std::pair<std::size_t, std::uint64_t>> ends;  // (end offset, arrival ns)
+// A CallRecorder over one of the repo's protocol decoders (src/protocols/decoder.h): each
+// direction's bytes are kept with their arrival times until the decoder consumes them, requests
+// are fed before responses (a response parser must know which request it answers), and every
+// exchange the decoder completes goes to add().
+class DecodingRecorder : public CallRecorder {
+ public:
+  DecodingRecorder(protocols::Protocol protocol, const Endpoint& server, const RecordOptions& o);
+  ~DecodingRecorder() override;
+  void data(Direction dir, std::span<const std::byte> bytes, std::uint64_t ts_ns) override;
+  void close(bool reset, std::uint64_t ts_ns) override;
+  protocols::Protocol protocol() const override { return protocol_; }
+  std::uint64_t invalid_frames() const override;
 
-  void add(std::span<const std::byte> b, std::uint64_t ts) {
-    bytes.append(text_of(b));
-    ends.emplace_back(bytes.size(), ts);
-  }
-  std::uint64_t time_at(std::size_t offset) const {
-    for (const auto& [end, ts] : ends) {
-      if (offset < end) return ts;
-    }
-    return ends.empty() ? 0 : ends.back().second;
-  }
-  void consume(std::size_t n) {
-    bytes.erase(0, n);
-    while (!ends.empty() && ends.front().first <= n) ends.pop_front();
-    for (auto& e : ends) e.first -= n;
-  }
+ protected:
+  virtual void add(protocols::Exchange exchange) = 0;
+
+  Endpoint server_;
+  RecordOptions options_;
+
+ private:
+  // One direction's bytes not yet consumed, with each piece's arrival time.
+  struct TimedBytes {
+    std::string bytes;
+    std::deque<std::pair<std::size_t, std::uint64_t>> ends;  // (end offset, arrival ns)
+    void add(std::span<const std::byte> b, std::uint64_t ts);
+    std::uint64_t time_at(std::size_t offset) const;
+    void consume(std::size_t n);
+  };
+  void pump();
+  void drain(bool flush);
+
+  protocols::Protocol protocol_;
+  std::unique_ptr<protocols::Decoder> decoder_;
+  TimedBytes requests_, responses_;
 };
 
 // ------------------------------------------------------------- HTTP matching (HTTP/1.x and h2)

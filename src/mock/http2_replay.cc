@@ -17,7 +17,6 @@
 // Any other stream is matched against the Http mocks like an HTTP/1 request (mock/common.h
 // http_fit) and answered over HTTP/2; none fits: 502, as over HTTP/1.
 #include <nghttp2/nghttp2.h>
-#include <zlib.h>
 
 #include <cstring>
 
@@ -45,58 +44,6 @@ std::string_view header(const HeaderList& headers, std::string_view name) {
 }
 
 // ------------------------------------------------------------------------- gRPC messages
-
-std::string frame_message(bool compressed, std::string_view payload) {
-  std::string out(5, '\0');
-  out[0] = compressed ? 1 : 0;
-  auto n = static_cast<std::uint32_t>(payload.size());
-  for (int i = 0; i < 4; ++i) out[1 + i] = static_cast<char>(n >> (24 - 8 * i));
-  return out.append(payload);
-}
-
-// gzip ("gzip") or zlib ("deflate"); nullopt for any other encoding.
-std::optional<std::string> compress(std::string_view data, std::string_view encoding) {
-  int bits = encoding == "gzip" ? 15 + 16 : encoding == "deflate" ? 15 : 0;
-  if (bits == 0) return std::nullopt;
-  z_stream z{};
-  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, bits, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    return std::nullopt;
-  }
-  std::string out(deflateBound(&z, static_cast<uLong>(data.size())), '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  int rc = deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  if (rc != Z_STREAM_END) return std::nullopt;
-  return out;
-}
-
-// The request's messages, decompressed; an error sentence when the body does not split.
-Result<std::vector<std::string>> request_messages(std::string_view rest,
-                                                  std::string_view encoding) {
-  std::vector<std::string> out;
-  while (!rest.empty()) {
-    if (rest.size() < 5) return fail_msg("the request ends inside a message prefix");
-    std::uint32_t len = 0;
-    for (int i = 1; i < 5; ++i) len = (len << 8) | std::uint8_t(rest[i]);
-    bool compressed = rest[0] != 0;
-    if (rest.size() - 5 < len)
-      return fail_msg("the request ends inside message {}", out.size() + 1);
-    std::string_view payload = rest.substr(5, len);
-    rest.remove_prefix(5 + len);
-    if (!compressed) {
-      out.emplace_back(payload);
-      continue;
-    }
-    auto plain = protocols::grpc::decompress(payload, encoding, testset::kMaxGrpcMessage);
-    if (!plain) return fail_msg("message {} is not valid '{}' data", out.size() + 1, encoding);
-    out.push_back(std::move(*plain));
-  }
-  return out;
-}
 
 // A protobuf message's fields at every depth (protobuf_json's view, keyed by field number),
 // values aside: a repeated field counts as one whatever its count, and every scalar (number,
@@ -451,12 +398,13 @@ class Http2Responder final : public Responder {
       return miss(8, "reel: the request is larger than reel replays", "the request is too large");
     }
     std::string_view encoding = header(s.headers, "grpc-encoding");
-    auto messages = request_messages(s.body, encoding.empty() ? "identity" : encoding);
+    auto messages =
+        testset::grpc_split_messages(s.body, encoding.empty() ? "identity" : encoding, "request");
     if (!messages) {
       return miss(13, "reel: cannot read the request: " + messages.error().message,
                   messages.error().message);
     }
-    live.messages = std::move(*messages);
+    for (auto& m : *messages) live.messages.push_back(std::move(m.data));
     auto pick = ctx_.pool->pick(MockKind::kGrpc, ctx_.server,
                                 [&](const testset::Mock& m) { return grpc_fit(m, live); });
     if (pick) return grpc_answer(*pick->mock);
@@ -496,14 +444,11 @@ std::unique_ptr<Responder> make_http2_responder(const Responder::Context& ctx) {
   return std::make_unique<Http2Responder>(ctx);
 }
 
-std::string grpc_wire_messages(const std::vector<testset::GrpcMessage>& messages,
+std::string grpc_wire_messages(std::vector<testset::GrpcMessage> messages,
                                std::string_view encoding) {
-  std::string out;
-  for (const auto& m : messages) {
-    std::optional<std::string> packed = m.compressed ? compress(m.data, encoding) : std::nullopt;
-    out += packed ? frame_message(true, *packed) : frame_message(false, m.data);
-  }
-  return out;
+  if (auto framed = testset::grpc_frame_messages(messages, encoding)) return std::move(*framed);
+  for (auto& m : messages) m.compressed = false;  // a client reads an uncompressed one as well
+  return testset::grpc_frame_messages(messages, encoding).value_or(std::string());
 }
 
 std::string mock_alpn(const MockPool& pool, const Endpoint& server,

@@ -34,9 +34,9 @@ std::unique_ptr<Responder> make_http2_responder(const Responder::Context& ctx);
 // else "" (none).
 std::string mock_alpn(const MockPool& pool, const Endpoint& server,
                       const std::vector<std::string>& offered);
-// gRPC messages as they travel in DATA frames: each length-prefixed, compressed again with
-// `encoding` (gzip, deflate) where it was compressed; uncompressed when reel cannot.
-std::string grpc_wire_messages(const std::vector<testset::GrpcMessage>& messages,
+// gRPC messages as they travel in DATA frames (testset::grpc_frame_messages), sent uncompressed
+// where reel cannot produce the recorded grpc-encoding.
+std::string grpc_wire_messages(std::vector<testset::GrpcMessage> messages,
                                std::string_view encoding);
 std::unique_ptr<Responder> make_redis_responder(const Responder::Context& ctx);
 std::unique_ptr<Responder> make_postgres_responder(const Responder::Context& ctx);

@@ -11,8 +11,8 @@
 #include "core/clock.h"
 #include "protocols/exchange.h"
 #include "protocols/text.h"
+#include "testset/convert.h"
 #include "replay/channel.h"
-#include "replay/grpc_frame.h"
 #include "replay/http_client.h"
 
 namespace reel::replay {
@@ -300,14 +300,14 @@ Result<testset::GrpcResponse> send_grpc(const Endpoint& app, const testset::Grpc
   if (!has_type) req.headers.emplace_back("content-type", "application/grpc");
   if (!has_te) req.headers.emplace_back("te", "trailers");
   const std::string* encoding = find(rec.headers.ordinary, "grpc-encoding");
-  req.body = REEL_TRY(grpc_frame_messages(rec.messages, encoding ? *encoding : "identity"));
+  req.body = REEL_TRY(testset::grpc_frame_messages(rec.messages, encoding ? *encoding : "identity"));
 
   Response got = REEL_TRY(exchange(app, req, timeout));
   testset::GrpcResponse resp;
   resp.headers = grpc_headers(got.headers);
   resp.trailers = grpc_headers(got.trailers);
   const std::string* answer_encoding = find(resp.headers.ordinary, "grpc-encoding");
-  resp.messages = REEL_TRY(grpc_split_messages(
+  resp.messages = REEL_TRY(testset::grpc_split_messages(
       got.body, answer_encoding ? *answer_encoding : "identity", "app's response"));
   return resp;
 }

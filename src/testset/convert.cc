@@ -1,6 +1,7 @@
 #include "testset/convert.h"
 
 #include <fmt/format.h>
+#include <zlib.h>
 
 #include "protocols/http2/grpc.h"
 #include "protocols/text.h"
@@ -106,22 +107,14 @@ GrpcHeaders grpc_headers(const protocols::Headers& headers) {
   return out;
 }
 
-// The length-prefixed messages of one direction's DATA bytes, decompressed.
-Result<std::vector<GrpcMessage>> grpc_messages(const protocols::Body& body,
-                                               std::string_view encoding, std::string_view side) {
-  if (body.truncated()) {
-    return fail_msg("the {} ({} bytes) was cut at {} bytes by the capture limit", side,
-                    body.size, body.data.size());
-  }
-  std::vector<GrpcMessage> out;
-  std::string_view rest = body.data;
+// Appends the messages of `rest` to `out` up to the first that cannot be read whole.
+Result<void> split_into(std::string_view rest, std::string_view encoding, std::string_view side,
+                        std::vector<GrpcMessage>& out) {
   while (!rest.empty()) {
     if (rest.size() < 5) return fail_msg("the {} ends inside a message prefix", side);
     GrpcMessage m;
     m.compressed = rest[0] != 0;
-    m.wire_length = (std::uint32_t(std::uint8_t(rest[1])) << 24) |
-                    (std::uint32_t(std::uint8_t(rest[2])) << 16) |
-                    (std::uint32_t(std::uint8_t(rest[3])) << 8) | std::uint32_t(std::uint8_t(rest[4]));
+    for (int i = 1; i <= 4; i++) m.wire_length = (m.wire_length << 8) | std::uint8_t(rest[i]);
     rest.remove_prefix(5);
     if (rest.size() < m.wire_length) {
       return fail_msg("the {} ends inside message {} ({} of {} bytes)", side, out.size() + 1,
@@ -142,10 +135,105 @@ Result<std::vector<GrpcMessage>> grpc_messages(const protocols::Body& body,
     }
     out.push_back(std::move(m));
   }
-  return out;
+  return {};
+}
+
+std::string grpc_encoding(const GrpcHeaders& h) {
+  auto it = h.ordinary.find("grpc-encoding");
+  return it == h.ordinary.end() ? std::string("identity") : it->second;
+}
+
+// A gRPC exchange as a call; with `strict`, fails on the first thing that keeps it from
+// replaying faithfully, else keeps what could be read (the messages that arrived whole).
+Result<GrpcMockSpec> grpc_call(const protocols::Exchange& e, const ConvertOptions& o,
+                               bool strict) {
+  if (strict && (!e.has_request || !e.has_response)) {
+    return fail_msg("gRPC call {} has no {}", e.target, e.has_request ? "response" : "request");
+  }
+  if (strict && e.fields.contains("http2.headers_partial")) {
+    return fail_msg("gRPC call {}: its headers were only partly decoded (the connection was "
+                    "joined mid-flight)", e.target);
+  }
+  GrpcMockSpec call;
+  auto [req_headers, req_trailers] = split_trailers(e.request_headers, e, "http2.request_trailers");
+  auto [resp_headers, resp_trailers] =
+      split_trailers(e.response_headers, e, "http2.response_trailers");
+  call.req.headers = grpc_headers(req_headers);
+  call.resp.headers = grpc_headers(resp_headers);
+  call.resp.trailers = grpc_headers(resp_trailers);
+  call.req.timestamp = at(e.request_time.first_ns, o);
+  call.resp.timestamp = at(e.response_time.last_ns, o);
+  struct Side {
+    const protocols::Body& body;
+    const GrpcHeaders& headers;
+    std::vector<GrpcMessage>& into;
+    std::string_view name;
+  };
+  for (const Side& side : {Side{e.request_body, call.req.headers, call.req.messages, "request"},
+                           Side{e.response_body, call.resp.headers, call.resp.messages,
+                                "response"}}) {
+    if (strict && side.body.truncated()) {
+      return fail_msg("the {} ({} bytes) was cut at {} bytes by the capture limit", side.name,
+                      side.body.size, side.body.data.size());
+    }
+    auto read = split_into(side.body.data, grpc_encoding(side.headers), side.name, side.into);
+    if (strict && !read) return std::unexpected(read.error());
+  }
+  return call;
 }
 
 }  // namespace
+
+Result<std::vector<GrpcMessage>> grpc_split_messages(std::string_view body,
+                                                     std::string_view encoding,
+                                                     std::string_view side) {
+  std::vector<GrpcMessage> out;
+  REEL_TRY(split_into(body, encoding, side, out));
+  return out;
+}
+
+std::optional<std::string> grpc_compress(std::string_view data, std::string_view encoding) {
+  int bits = encoding == "gzip" ? 15 + 16 : encoding == "deflate" ? 15 : 0;
+  if (bits == 0) return std::nullopt;
+  z_stream z{};
+  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, bits, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return std::nullopt;
+  }
+  std::string out(deflateBound(&z, static_cast<uLong>(data.size())), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END) return std::nullopt;
+  return out;
+}
+
+Result<std::string> grpc_frame_messages(const std::vector<GrpcMessage>& messages,
+                                        std::string_view encoding) {
+  std::string out;
+  for (std::size_t i = 0; i < messages.size(); i++) {
+    const GrpcMessage& m = messages[i];
+    std::optional<std::string> packed;
+    if (m.compressed) {
+      packed = grpc_compress(m.data, encoding);
+      if (!packed) {
+        return fail_msg("message {} travelled compressed, but its grpc-encoding '{}' is not one "
+                        "reel can compress (gzip, deflate)",
+                        i + 1, encoding);
+      }
+    }
+    std::string_view payload = packed ? std::string_view(*packed) : std::string_view(m.data);
+    if (payload.size() > 0xffffffffu) return fail_msg("message {} is over 4 GiB", i + 1);
+    auto n = static_cast<std::uint32_t>(payload.size());
+    out += static_cast<char>(m.compressed ? 1 : 0);
+    for (int shift : {24, 16, 8, 0}) out += static_cast<char>((n >> shift) & 0xff);
+    out += payload;
+  }
+  return out;
+}
 
 bool is_grpc(const protocols::Exchange& e) {
   return e.protocol == protocols::Protocol::kHttp2 &&
@@ -158,31 +246,24 @@ bool is_grpc(const protocols::Exchange& e) {
 Result<GrpcMockSpec> grpc_call_from_exchange(const protocols::Exchange& e,
                                              const ConvertOptions& o) {
   if (!is_grpc(e)) return fail_msg("{} {} is not a gRPC call", e.method, e.target);
-  if (!e.has_request || !e.has_response) {
-    return fail_msg("gRPC call {} has no {}", e.target, e.has_request ? "response" : "request");
-  }
-  if (e.fields.contains("http2.headers_partial")) {
-    return fail_msg("gRPC call {}: its headers were only partly decoded (the connection was "
-                    "joined mid-flight)", e.target);
-  }
-  GrpcMockSpec call;
-  auto [req_headers, req_trailers] = split_trailers(e.request_headers, e, "http2.request_trailers");
-  auto [resp_headers, resp_trailers] =
-      split_trailers(e.response_headers, e, "http2.response_trailers");
-  call.req.headers = grpc_headers(req_headers);
-  call.resp.headers = grpc_headers(resp_headers);
-  call.resp.trailers = grpc_headers(resp_trailers);
-  auto encoding = [](const GrpcHeaders& h) {
-    auto it = h.ordinary.find("grpc-encoding");
-    return it == h.ordinary.end() ? std::string("identity") : it->second;
-  };
-  call.req.messages = REEL_TRY(
-              grpc_messages(e.request_body, encoding(call.req.headers), "request"));
-  call.resp.messages = REEL_TRY(
-              grpc_messages(e.response_body, encoding(call.resp.headers), "response"));
-  call.req.timestamp = at(e.request_time.first_ns, o);
-  call.resp.timestamp = at(e.response_time.last_ns, o);
-  return call;
+  return grpc_call(e, o, true);
+}
+
+GrpcMockSpec grpc_call_as_seen(const protocols::Exchange& e, const ConvertOptions& o) {
+  return *grpc_call(e, o, false);
+}
+
+Mock grpc_mock(GrpcMockSpec call) {
+  Mock mock;
+  mock.kind = MockKind::kGrpc;
+  mock.kind_name = mock_kind_name(mock.kind);
+  mock.metadata = {{"type", "mocks"}};
+  auto path = call.req.headers.pseudo.find(":path");
+  if (path != call.req.headers.pseudo.end()) mock.metadata["operation"] = path->second;
+  mock.req_timestamp = call.req.timestamp;
+  mock.res_timestamp = call.resp.timestamp;
+  mock.spec = std::move(call);
+  return mock;
 }
 
 Result<TestCase> test_case_from_exchange(const protocols::Exchange& e, const ConvertOptions& o) {
@@ -214,17 +295,8 @@ Result<TestCase> test_case_from_exchange(const protocols::Exchange& e, const Con
 Result<Mock> http_mock_from_exchange(const protocols::Exchange& e, const ConvertOptions& o) {
   REEL_TRY(check(e));
   if (is_grpc(e)) {
-    GrpcMockSpec call = REEL_TRY(grpc_call_from_exchange(e, o));
-    Mock mock;
-    mock.kind = MockKind::kGrpc;
-    mock.kind_name = mock_kind_name(mock.kind);
-    auto path = call.req.headers.pseudo.find(":path");
-    mock.metadata = {{"type", "mocks"}};
-    if (path != call.req.headers.pseudo.end()) mock.metadata["operation"] = path->second;
+    Mock mock = grpc_mock(REEL_TRY(grpc_call_from_exchange(e, o)));
     mark_partial(e, mock.metadata);
-    mock.req_timestamp = call.req.timestamp;
-    mock.res_timestamp = call.resp.timestamp;
-    mock.spec = std::move(call);
     return mock;
   }
   HttpPair p = convert_pair(e, o);

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -42,8 +44,28 @@ bool is_grpc(const protocols::Exchange& exchange);
 // an encoding reel cannot undo, headers only partly decoded.
 Result<GrpcMockSpec> grpc_call_from_exchange(const protocols::Exchange& exchange,
                                              const ConvertOptions& options);
+// What could be read of a gRPC exchange that cannot replay faithfully: its headers as decoded
+// and the messages that arrived whole, so that it can be listed, never replayed as if whole.
+GrpcMockSpec grpc_call_as_seen(const protocols::Exchange& exchange, const ConvertOptions& options);
+// A call as a gRPC mock (metadata type "mocks", operation its :path).
+Mock grpc_mock(GrpcMockSpec call);
 // Largest decompressed gRPC message kept (a bigger one fails the conversion).
 inline constexpr std::size_t kMaxGrpcMessage = 64 * 1024 * 1024;
+
+// gRPC's length-prefixed messages, one way and the other; recorder, mock server, self-check and
+// `reel test` all frame and split with these.
+// The DATA bytes of one direction as messages, each decompressed with `encoding` (the stream's
+// grpc-encoding) when its flag says so. Fails, naming `side` ("request") and the message, on
+// bytes that end inside a message or an encoding reel cannot undo (it knows gzip, deflate).
+Result<std::vector<GrpcMessage>> grpc_split_messages(std::string_view body,
+                                                     std::string_view encoding,
+                                                     std::string_view side);
+// Each message behind its 5-byte prefix, compressed again with `encoding` where it travelled
+// compressed. Fails when that encoding is not one reel can produce (gzip, deflate).
+Result<std::string> grpc_frame_messages(const std::vector<GrpcMessage>& messages,
+                                        std::string_view encoding);
+// gzip ("gzip") or zlib ("deflate") compression; nullopt for any other encoding.
+std::optional<std::string> grpc_compress(std::string_view data, std::string_view encoding);
 
 // One request/response round of an opaque byte stream: the client's writes, then the server's.
 struct ByteExchange {

@@ -23,7 +23,6 @@
 #include "core/unique_fd.h"
 #include "protocols/http2/grpc.h"
 #include "record/session.h"
-#include "replay/grpc_frame.h"
 #include "replay/h2_client.h"
 #include "testset/compare.h"
 #include "testset/noise.h"
@@ -297,7 +296,7 @@ TEST(H2Client, StreamingMessagesAreReframedAndCompressedOnesCompressedAgain) {
         [&](const Seen&) {
           // Three answers, the second gzip-compressed.
           Reply r = grpc_ok(frame(pb_uint(1, 1)) +
-                            frame(*grpc_compress(pb_string(2, big), "gzip"), true) +
+                            frame(*testset::grpc_compress(pb_string(2, big), "gzip"), true) +
                             frame(pb_uint(1, 3)));
           r.headers.emplace_back("grpc-encoding", "gzip");
           return r;
@@ -318,7 +317,7 @@ TEST(H2Client, StreamingMessagesAreReframedAndCompressedOnesCompressedAgain) {
 
   // What the server read: the three request messages, the first compressed again.
   ASSERT_EQ(seen.size(), 1u);
-  auto sent = grpc_split_messages(seen[0].body, "gzip", "request");
+  auto sent = testset::grpc_split_messages(seen[0].body, "gzip", "request");
   ASSERT_TRUE(sent) << sent.error().message;
   ASSERT_EQ(sent->size(), 3u);
   EXPECT_TRUE((*sent)[0].compressed);
