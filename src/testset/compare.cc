@@ -191,8 +191,11 @@ GrpcDiff compare_grpc(const GrpcResponse& expected, const GrpcResponse& actual,
   diff.actual_http = http_status(actual);
   compare_grpc_headers(expected.headers, actual.headers, "header", noise, diff.headers);
   compare_grpc_headers(expected.trailers, actual.trailers, "trailer", noise, diff.headers);
+  // An empty grpc-message says what an absent one says (Keploy writes `grpc-message: ""`).
   const std::string* em = grpc_message(expected);
   const std::string* am = grpc_message(actual);
+  if (em && em->empty()) em = nullptr;
+  if (am && am->empty()) am = nullptr;
   std::string path = "trailer.grpc-message";
   if (em && !am && !noise.ignores_absent(path)) {
     diff.headers.push_back({FieldDiff::Kind::kMissing, path, *em, ""});

@@ -547,6 +547,18 @@ TEST(GrpcCompare, IdenticalAnswersPass) {
   EXPECT_EQ(testset::render_grpc_diff(testset::compare_grpc(a, a, no_noise())), "");
 }
 
+TEST(GrpcCompare, EmptyGrpcMessageIsNoMessage) {
+  // Keploy writes `grpc-message: ""` for an OK call; servers that send none still pass, a real
+  // message on one side still fails.
+  auto e = answer_of({pb_uint(2, 7)});
+  auto a = e;
+  e.trailers.ordinary["grpc-message"] = "";
+  a.trailers.ordinary.erase("grpc-message");
+  EXPECT_TRUE(testset::compare_grpc(e, a, no_noise()).passed());
+  e.trailers.ordinary["grpc-message"] = "no user 9";
+  EXPECT_FALSE(testset::compare_grpc(e, a, no_noise()).passed());
+}
+
 TEST(GrpcCompare, ChangedFieldIsNamedByItsPath) {
   auto e = answer_of({pb_string(1, "Hello Alice") + pb_uint(2, 7)});
   auto a = answer_of({pb_string(1, "Hello Bob") + pb_uint(2, 7)});
