@@ -245,6 +245,19 @@ def redis_cmd(*args):
     return b'*%d\r\n' % len(args) + b''.join(b'$%d\r\n%s\r\n' % (len(a), a) for a in args)
 
 
+def grpc_client():
+    """The client side of mock_fixture.h grpc(): SayHello(alice), then Count("2")."""
+    settings = h2_frame(4, 0, 0, b'\x00\x03\x00\x00\x00\x64')
+    def request(path):
+        return (b'\x83\x86' + hpack_literal(None, path, 4) + hpack_literal(None, b'application/grpc', 31) +
+                hpack_literal(b'te', b'trailers'))
+    def message(pb):
+        return b'\x00' + struct.pack('>I', len(pb)) + pb
+    return (b'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n' + settings +
+            h2_frame(1, 4, 1, request(b'/demo.Greeter/SayHello')) + h2_frame(0, 1, 1, message(b'\x0a\x05alice')) +
+            h2_frame(1, 4, 3, request(b'/demo.Greeter/Count')) + h2_frame(0, 1, 3, message(b'\x0a\x01\x32')))
+
+
 # Conversations for the mock targets: (server index in mock_fixture.h fixture_servers(), steps).
 def app_conversations():
     startup = b'\x00\x03\x00\x00user\x00postgres\x00database\x00shop\x00\x00'
@@ -287,6 +300,7 @@ def app_conversations():
         'infer_http': (5, [(REQ, get), (RESP, b'HTTP/1.1 204 No Content\r\n\r\n')]),
         'infer_redis': (5, [(REQ, b'PING\r\n' + redis_cmd(b'SET', b'foo', b'bar')), (RESP, b'+PONG\r\n+OK\r\n')]),
         'keploy_mysql': (6, [(REQ, my_packet(1, login)), (REQ, my_packet(0, b'\x0e'))]),
+        'grpc': (7, [(REQ, grpc_client())]),
     }
 
 

@@ -27,7 +27,7 @@ inline Endpoint endpoint(std::uint8_t last, std::uint16_t port) {
 // no reel.server (Keploy mocks).
 inline std::vector<Endpoint> fixture_servers() {
   return {endpoint(1, 8080), endpoint(2, 6379), endpoint(3, 5432), endpoint(4, 3306),
-          endpoint(5, 9000), endpoint(6, 7777), endpoint(7, 3306)};
+          endpoint(5, 9000), endpoint(6, 7777), endpoint(7, 3306), endpoint(8, 50051)};
 }
 inline Endpoint fixture_resolver() { return endpoint(53, 53); }
 
@@ -150,6 +150,45 @@ inline std::string dns_answer_bytes(std::uint16_t id) {
          "\xc0\x10\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x5d\xb8\xd8\x22"s;
 }
 
+inline std::string h2_frame(std::uint8_t type, std::uint8_t flags, std::uint32_t stream,
+                            std::string_view payload) {
+  return be32(static_cast<std::uint32_t>(payload.size())).substr(1) + std::string(1, char(type)) +
+         std::string(1, char(flags)) + be32(stream) + std::string(payload);
+}
+// An HPACK literal with incremental indexing, no Huffman: a static-table name when `index`.
+inline std::string hpack(std::string_view name, std::string_view value, std::uint8_t index = 0) {
+  std::string out = index ? std::string(1, char(0x40 | index))
+                          : "\x40"s + char(name.size()) + std::string(name);
+  return out + char(value.size()) + std::string(value);
+}
+
+// A gRPC unary call and a server-streaming one on one h2c connection (the HTTP/2 responder).
+inline Talk grpc() {
+  std::string settings = h2_frame(4, 0, 0, "\x00\x03\x00\x00\x00\x64"s);
+  auto request = [](std::string_view path) {
+    return "\x83\x86"s + hpack("", path, 4) + hpack("", "application/grpc", 31) +
+           hpack("te", "trailers");
+  };
+  std::string answer = "\x88"s + hpack("", "application/grpc", 31);
+  std::string ok = hpack("grpc-status", "0");
+  auto message = [](std::string_view pb) {
+    return "\x00"s + be32(static_cast<std::uint32_t>(pb.size())) + std::string(pb);
+  };
+  std::string up = std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + settings +
+                   h2_frame(1, 4, 1, request("/demo.Greeter/SayHello")) +
+                   h2_frame(0, 1, 1, message("\x0a\x05alice")) +
+                   h2_frame(1, 4, 3, request("/demo.Greeter/Count")) +
+                   h2_frame(0, 1, 3, message("\x0a\x01\x32"));
+  std::string down = settings + h2_frame(4, 1, 0, "") + h2_frame(1, 4, 1, answer) +
+                     h2_frame(0, 0, 1, message("\x0a\x0dHello, alice!")) +
+                     h2_frame(1, 5, 1, ok) +
+                     // The dynamic table now holds grpc-status 0 (62), content-type (63).
+                     h2_frame(1, 4, 3, "\x88\xbf") +
+                     h2_frame(0, 0, 3, message("\x0a\x01a") + message("\x0a\x01b")) +
+                     h2_frame(1, 5, 3, "\xbe");
+  return {{kUp, up}, {kDown, down}};
+}
+
 }  // namespace fixture_detail
 
 // Every conversation, with the server it was recorded from (fixture_servers()[i]).
@@ -180,6 +219,13 @@ inline const std::vector<testset::Mock>& fixture_mocks() {
           out.back().metadata.erase(std::string(mock::kMetaServer));
         }
       }
+    }
+    {  // gRPC over h2c, from the eighth server
+      auto rec = mock::CallRecorder::create(endpoint(100, 40001), servers[7], {});
+      std::uint64_t t = 2'000'000;
+      for (const auto& [dir, bytes] : fixture_detail::grpc()) rec->data(dir, as_span(bytes), t += 1000);
+      rec->close(false, t + 1000);
+      for (auto& call : rec->take()) out.push_back(call.mock);
     }
     for (std::uint16_t id : {1, 2}) {
       auto call = mock::dns_call(as_span(fixture_detail::dns_query(id)),
