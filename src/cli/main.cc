@@ -81,7 +81,9 @@ int main(int argc, char** argv) {
   trace->add_option("--protocol", to.filter.protocols, "only these: http,pgsql,redis,mysql,dns");
   trace->add_option("--method", to.filter.method, "only this method or command (GET, SET, Query, ...)");
   trace->add_option("--path", to.filter.path, "only targets (path, statement, key) matching this regex");
-  trace->add_option("--status", to.filter.status, "only these statuses, e.g. 5xx or 404,500");
+  trace->add_option("--status", to.filter.status,
+                    "only these statuses: HTTP (404, 5xx) or, for gRPC calls, codes by number or "
+                    "name (5, NOT_FOUND)");
   trace->add_option("--host", to.filter.host, "only this Host header or server address");
   trace->add_option("--min-latency", to.filter.min_latency, "only exchanges slower than this, e.g. 10ms");
   trace->add_option("--max-body", to.max_body, "body bytes kept per message (default 64k)");

@@ -30,12 +30,45 @@ bool is_http1(std::string_view d, MessageType sender) {
   return false;
 }
 
+// Flags RFC 9113 section 6 defines for each frame type, DATA to CONTINUATION.
+constexpr std::array<std::uint8_t, 10> kHttp2Flags = {0x09, 0x2d, 0,    0, 0x01,
+                                                     0x0c, 0x01, 0,    0, 0x04};
+
+// Joined mid-connection: no preface, no first SETTINGS, but frames. Every header must be one
+// RFC 9113 allows (a defined type and only its flags, the reserved bit clear, stream 0 exactly
+// for connection frames, the fixed lengths), at least one frame whole, and the frames must end
+// with the data or run past it. A big-endian 24-bit length is what rules out the other
+// protocols: their first bytes make lengths far past what was read.
+bool is_http2_frames(std::string_view d) {
+  std::size_t pos = 0;
+  int whole = 0;
+  while (d.size() - pos >= http2::kFrameHeader) {
+    auto b = [&](std::size_t i) { return static_cast<std::uint8_t>(d[pos + i]); };
+    std::uint32_t length = b(0) << 16 | b(1) << 8 | b(2);
+    std::uint8_t type = b(3), flags = b(4);
+    std::uint32_t stream = (b(5) & 0x7f) << 24 | b(6) << 16 | b(7) << 8 | b(8);
+    if (type >= kHttp2Flags.size() || (flags & ~kHttp2Flags[type]) || (b(5) & 0x80)) return false;
+    bool connection = type == http2::kSettings || type == http2::kPing || type == http2::kGoaway;
+    if (connection != (stream == 0) && type != http2::kWindowUpdate) return false;
+    if ((type == http2::kPriority && length != 5) || (type == http2::kRstStream && length != 4) ||
+        (type == http2::kPing && length != 8) || (type == http2::kWindowUpdate && length != 4) ||
+        (type == http2::kSettings && length % 6 != 0) || (type == http2::kGoaway && length < 8))
+      return false;
+    if (d.size() - pos - http2::kFrameHeader < length) break;
+    pos += http2::kFrameHeader + length;
+    whole++;
+  }
+  return whole > 0;
+}
+
 bool is_http2(std::string_view d, MessageType sender) {
-  if (sender == MessageType::kRequest) return d.starts_with(http2::kPreface);
+  if (sender == MessageType::kRequest && d.starts_with(http2::kPreface)) return true;
   // A server opens with SETTINGS (type 4, no ACK flag, stream 0) of whole 6-byte entries.
   static constexpr std::string_view kSettingsTail("\x04\x00\x00\x00\x00\x00", 6);
-  return d.size() >= http2::kFrameHeader && d[0] == 0 && d[1] == 0 &&
-         static_cast<std::uint8_t>(d[2]) % 6 == 0 && d.substr(3, 6) == kSettingsTail;
+  if (d.size() >= http2::kFrameHeader && d[0] == 0 && d[1] == 0 &&
+      static_cast<std::uint8_t>(d[2]) % 6 == 0 && d.substr(3, 6) == kSettingsTail)
+    return true;
+  return is_http2_frames(d);
 }
 
 bool is_postgres(std::string_view d, MessageType sender) {

@@ -167,10 +167,6 @@ Result<int> trace(const TraceOptions& o) {
   int exit_code = 0;
   bool done = false;
   std::vector<capture::TracedExchange> batch;
-  auto on_event = [&](const capture::Event& e) {
-    if (tls) tls->on_event(e);
-    tracker.on_event(e, batch);
-  };
   auto limit_reached = [&] { return o.count && summary.shown() >= o.count; };
   auto emit = [&] {
     bool wrote = false;
@@ -185,6 +181,12 @@ Result<int> trace(const TraceOptions& o) {
     // terminal or a pipe, and the traced process does not pay for reel's own syscalls.
     if (wrote) std::fflush(out.file);
     if (limit_reached()) done = true;
+  };
+  auto on_event = [&](const capture::Event& e) {
+    if (tls) tls->on_event(e);
+    tracker.on_event(e, batch);
+    // A poll drains up to the whole ring: written as they come, exchanges do not pile up.
+    if (batch.size() >= 256) emit();
   };
   while (!done) {
     REEL_TRY(cap->poll(5, on_event));

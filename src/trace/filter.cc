@@ -4,6 +4,9 @@
 #include <charconv>
 #include <cmath>
 
+#include "protocols/http2/grpc.h"
+#include "protocols/text.h"
+
 namespace reel::trace {
 
 namespace {
@@ -38,6 +41,15 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
+// A gRPC status code given by number (0-16) or name ("NOT_FOUND", "deadline_exceeded").
+std::optional<int> grpc_code(std::string_view s) {
+  for (int code = 0; code <= 16; code++) {
+    std::string number = std::to_string(code);
+    if (s == number || iequals(s, protocols::grpc::status_name(number))) return code;
+  }
+  return std::nullopt;
+}
+
 Result<std::pair<int, int>> status_range(std::string_view s) {
   if (s.size() == 3 && (s[1] == 'x' || s[1] == 'X') && (s[2] == 'x' || s[2] == 'X') && s[0] >= '1' &&
       s[0] <= '5') {
@@ -47,7 +59,9 @@ Result<std::pair<int, int>> status_range(std::string_view s) {
   int v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size() || v < 100 || v > 599)
-    return fail_msg("--status: '{}' is not a status like 404 or 5xx", s);
+    return fail_msg("--status: '{}' is not a status like 404 or 5xx, nor a gRPC code like 5 or "
+                    "NOT_FOUND",
+                    s);
   return std::pair{v, v};
 }
 
@@ -96,7 +110,12 @@ Result<Filter> Filter::parse(const FilterOptions& o) {
       return fail_msg("--path: '{}' is not a valid regular expression: {}", o.path, e.what());
     }
   }
-  for (auto s : split_commas(o.status)) f.status_ranges_.push_back(REEL_TRY(status_range(s)));
+  for (auto s : split_commas(o.status)) {
+    if (auto code = grpc_code(s))
+      f.grpc_codes_.insert(*code);
+    else
+      f.status_ranges_.push_back(REEL_TRY(status_range(s)));
+  }
   f.host_ = o.host;
   if (!o.min_latency.empty())
     f.min_latency_ns_ = REEL_TRY(with_context(parse_duration_ns(o.min_latency), "--min-latency"));
@@ -113,10 +132,14 @@ bool Filter::matches(const capture::TracedExchange& t) const {
   if (!wants_protocol(ex.protocol)) return false;
   if (!method_.empty() && !iequals(ex.method, method_)) return false;
   if (path_ && !std::regex_search(ex.target, *path_)) return false;
-  if (!status_ranges_.empty()) {
+  if (!status_ranges_.empty() || !grpc_codes_.empty()) {
     bool hit = std::any_of(status_ranges_.begin(), status_ranges_.end(), [&](auto r) {
       return ex.status >= r.first && ex.status <= r.second;
     });
+    auto grpc_status = ex.fields.find("grpc.status");
+    std::int64_t code = -1;
+    if (grpc_status != ex.fields.end() && protocols::parse_int64(grpc_status->second, code))
+      hit = hit || grpc_codes_.count(static_cast<int>(code));
     // Non-HTTP protocols have no 5xx: an error answer counts as one.
     bool error_wanted = std::any_of(status_ranges_.begin(), status_ranges_.end(),
                                     [](auto r) { return r.first >= 500; });

@@ -22,11 +22,15 @@ std::string Summary::endpoint_key(const protocols::Exchange& ex) {
   for (auto& c : target)
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
   if (target.size() > 60) target = target.substr(0, 57) + "...";
-  return fmt::format("{} {} {}", protocols::protocol_name(ex.protocol), ex.method, target);
+  std::string_view protocol = ex.fields.contains("grpc.request_messages")
+                                  ? std::string_view("grpc")
+                                  : protocols::protocol_name(ex.protocol);
+  return fmt::format("{} {} {}", protocol, ex.method, target);
 }
 
 void Summary::add(const capture::TracedExchange& t) {
   shown_++;
+  if (t.exchange.fields.contains("http2.headers_partial")) partial_headers_++;
   auto& e = endpoints_[endpoint_key(t.exchange)];
   e.count++;
   if (!t.exchange.error.empty() || t.exchange.status >= 500 || !t.exchange.has_response) e.errors++;
@@ -61,6 +65,13 @@ void Summary::print(std::FILE* out, const capture::CaptureCounters& k,
                static_cast<unsigned long long>(s.bytes_lost),
                static_cast<unsigned long long>(k.by_kind[CAP_CNT_CAPPED_BYTES]),
                static_cast<unsigned long long>(s.invalid_frames));
+  if (partial_headers_ > 0) {
+    // Said apart, so that a missing path or header is not taken for one the app did not send.
+    std::fprintf(out,
+                 "partial headers: %llu exchanges (HTTP/2 connections joined mid-flight or with "
+                 "bytes lost: header fields naming HPACK table entries never seen are not shown)\n",
+                 static_cast<unsigned long long>(partial_headers_));
+  }
 }
 
 }  // namespace reel::trace

@@ -32,6 +32,7 @@ class Summary {
  private:
   std::map<std::string, Endpoint> endpoints_;
   std::uint64_t shown_ = 0;
+  std::uint64_t partial_headers_ = 0;  // HTTP/2 exchanges some of whose header fields were unknown
 };
 
 // The q-quantile (0..1) of `v` (sorted in place); 0 for an empty vector.

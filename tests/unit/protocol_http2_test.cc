@@ -148,6 +148,30 @@ TEST(Http2Test, InfersClientPrefaceAndServerSettings) {
   EXPECT_EQ(protocol_name(Protocol::kHttp2), "http2");
 }
 
+TEST(Http2Test, InfersAConnectionJoinedMidFlightFromItsFrames) {
+  // What python grpcio sent first after reel attached: HEADERS, WINDOW_UPDATE, DATA, ...
+  std::string client = frame(1, 0x4, 5, "\xc6\xc5\x83\x86\xc4\xc3\xc2\xbe\xc0"s) +
+                       frame(8, 0, 0, be32(5)) + data(5, grpc_message("\x10\x2a"s), true);
+  EXPECT_EQ(infer_protocol(as_bytes(client), MessageType::kRequest), Protocol::kHttp2);
+  EXPECT_EQ(infer_protocol(as_bytes(client.substr(0, 30)), MessageType::kRequest),
+            Protocol::kHttp2);  // the last frame not whole yet
+  std::string server = frame(1, 0x4, 5, "\x88\xc0\xbf"s) + data(5, grpc_message("x"), false);
+  EXPECT_EQ(infer_protocol(as_bytes(server), MessageType::kResponse), Protocol::kHttp2);
+  // Not a frame: undefined flags, a connection frame on a stream, a frame not even whole once.
+  EXPECT_NE(infer_protocol(as_bytes(frame(1, 0x40, 5, "\x88"s)), MessageType::kRequest),
+            Protocol::kHttp2);
+  EXPECT_NE(infer_protocol(as_bytes(frame(6, 0, 5, "12345678")), MessageType::kRequest),
+            Protocol::kHttp2);
+  EXPECT_NE(infer_protocol(as_bytes(client.substr(0, 12)), MessageType::kRequest),
+            Protocol::kHttp2);
+  // Other protocols' first bytes read as lengths far past what was read.
+  EXPECT_EQ(infer_protocol(as_bytes("\x21\x00\x00\x00\x03SELECT * FROM t WHERE id = 1"sv),
+                           MessageType::kRequest),
+            Protocol::kMysql);
+  EXPECT_EQ(infer_protocol(as_bytes("*1\r\n$4\r\nPING\r\n"sv), MessageType::kRequest),
+            Protocol::kRedis);
+}
+
 TEST(Http2Test, InterleavedStreamsOneExchangeEach) {
   Encoder client, server;
   Harness h(Protocol::kHttp2);
@@ -337,6 +361,130 @@ TEST(Http2Test, JoinedMidFlightDecodesWhatItCanAndInventsNothing) {
   for (auto& [k, v] : out[0].request_headers) EXPECT_NE(v, "127.0.0.1:8080") << k;
 }
 
+// Hand-made HPACK fields (RFC 7541 6.1-6.2), for blocks whose table references a test must
+// choose: an indexed field, and literals with incremental indexing (new name, or the name of
+// entry `name`) or without indexing.
+std::string hp_string(std::string_view s) {
+  return std::string(1, static_cast<char>(s.size())) + std::string(s);
+}
+std::string hp_indexed(std::uint8_t index) {
+  return std::string(1, static_cast<char>(0x80 | index));
+}
+std::string hp_add(std::string_view name, std::string_view value) {
+  return "\x40"s + hp_string(name) + hp_string(value);
+}
+std::string hp_add_named(std::uint8_t name, std::string_view value) {  // name >= 63
+  return "\x7f"s + static_cast<char>(name - 63) + hp_string(value);
+}
+std::string hp_plain(std::string_view name, std::string_view value) {
+  return "\x00"s + hp_string(name) + hp_string(value);
+}
+std::string header_block(std::uint32_t stream, std::string_view block, bool end_stream) {
+  return frame(http2::kHeaders, 0x4 | (end_stream ? 1 : 0), stream, block);
+}
+
+TEST(Http2Test, JoinedMidFlightLearnsTheEntriesAddedSinceTheJoin) {
+  // Before the join the client's table held one entry (62), which we never saw.
+  Harness h(Protocol::kHttp2);
+  h.client(header_block(5,
+                        hp_indexed(3) + hp_indexed(6) + hp_add(":path", "/svc/A") +  // now 62
+                            hp_indexed(63) +          // the old entry: unknown, skipped
+                            hp_add_named(63, "v1") +  // the old entry's name: a placeholder, 62
+                            hp_plain("x-id", "7"),
+                        true));
+  h.server(header_block(5, hp_indexed(8), true));
+  // Indices now: 62 the placeholder, 63 ":path /svc/A", 64 the old entry.
+  h.client(header_block(7, hp_indexed(3) + hp_indexed(63) + hp_indexed(62) + hp_indexed(64), true));
+  h.server(header_block(7, hp_indexed(8), true));
+  auto out = h.take(true);
+  ASSERT_EQ(out.size(), 2u);
+  for (const Exchange& e : out) {
+    EXPECT_EQ(field(e, "http2.headers_partial"), "true");
+    EXPECT_EQ(e.method, "POST");
+    EXPECT_EQ(e.target, "/svc/A");  // the second one by a reference to an entry seen added
+    EXPECT_EQ(e.status, 200);
+    for (auto& [k, v] : e.request_headers) EXPECT_NE(v, "v1") << "a placeholder shown: " << k;
+  }
+  EXPECT_EQ(out[0].request_headers.size(), 4u);  // :method :scheme :path x-id
+  EXPECT_EQ(find_header(out[0].request_headers, "x-id"), "7");
+  EXPECT_EQ(out[1].request_headers.size(), 2u);  // :method :path
+}
+
+TEST(Http2Test, LostBytesForgetTheEntriesLearntSinceTheJoin) {
+  Harness h(Protocol::kHttp2);
+  h.client(header_block(5, hp_indexed(3) + hp_add(":path", "/before"), true));
+  std::string lost = header_block(7, hp_indexed(3) + hp_add(":path", "/lost"), true);
+  h.lose(MessageType::kRequest, lost.size());
+  // 62 is now "/lost", which we never saw: it must not come out as "/before".
+  h.client(header_block(9, hp_indexed(3) + hp_indexed(62), true));
+  h.server(header_block(5, hp_indexed(8), true) + header_block(9, hp_indexed(8), true));
+  auto out = h.take(true);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].target, "/before");
+  EXPECT_EQ(out[1].target, "");
+  EXPECT_EQ(out[1].method, "POST");
+}
+
+TEST(Http2Test, GrpcToldByItsFramingWhenContentTypeIsUnknown) {
+  // Joined mid-flight: content-type (and grpc-status) are references to entries never seen.
+  Harness h(Protocol::kHttp2);
+  std::string request = hp_indexed(3) + hp_indexed(6) + hp_indexed(65) + hp_indexed(64);
+  h.client(header_block(9, request, false) + data(9, grpc_message(kHelloRequest), true));
+  h.server(header_block(9, hp_indexed(8) + hp_indexed(63), false) +
+           data(9, grpc_message(kHelloReply).substr(0, 4), false) +
+           data(9, grpc_message(kHelloReply).substr(4), false) +
+           header_block(9, hp_indexed(62), true));
+  // A POST with a text body is not taken for gRPC, nor is a 0x00-led body of the wrong length.
+  h.client(header_block(11, request, false) + data(11, "hello=world", true));
+  h.server(header_block(11, hp_indexed(8), false) + data(11, "ok", true));
+  h.client(header_block(13, request, false) + data(13, "\x00\x00\x00\x00\x09short"s, true));
+  h.server(header_block(13, hp_indexed(8), true));
+  auto out = h.take(true);
+  ASSERT_EQ(out.size(), 3u);
+  const Exchange& e = out[0];
+  EXPECT_EQ(field(e, "grpc.inferred"), "true");
+  EXPECT_EQ(field(e, "grpc.request_messages"), "1");
+  EXPECT_EQ(field(e, "grpc.response_messages"), "1");
+  EXPECT_EQ(field(e, "grpc.request_decoded"), "#1 (7 bytes)\n1: \"world\"\n");
+  EXPECT_EQ(field(e, "grpc.response_decoded"),
+            "#1 (21 bytes)\n1: \"Hello, world\"\n2: 150\n3 {\n  1: 1\n}\n");
+  EXPECT_EQ(field(e, "grpc.status"), "");  // the trailer was a reference: never guessed
+  EXPECT_EQ(e.status_text, "");
+  EXPECT_EQ(e.error, "");
+  EXPECT_EQ(field(e, "http2.headers_partial"), "true");
+  for (std::size_t i = 1; i < 3; ++i) {
+    EXPECT_EQ(field(out[i], "grpc.request_messages"), "") << i;
+    EXPECT_EQ(field(out[i], "grpc.inferred"), "") << i;
+  }
+}
+
+TEST(Http2Test, GrpcCancelledAtItsTimeoutIsDeadlineExceeded) {
+  Encoder client, server;
+  Harness h(Protocol::kHttp2);
+  Fields call = grpc_call("/pkg.Svc/Slow");
+  call.push_back({"grpc-timeout", "100m"});
+  const std::uint64_t t0 = 1'000'000'000;
+  h.client(kPreface + kSettings + headers(client, 1, call, false) +
+               data(1, grpc_message(kHelloRequest), true),
+           t0);
+  h.server(kSettings, t0 + 1000);
+  // The client gives up when its deadline fires (100 ms less the time spent before sending).
+  h.client(frame(http2::kRstStream, 0, 1, be32(8)), t0 + 99'800'000);
+  // Cancelled well before its deadline: a plain cancellation.
+  h.client(headers(client, 3, call, false) + data(3, grpc_message(kHelloRequest), true), t0 + 2e8);
+  h.client(frame(http2::kRstStream, 0, 3, be32(8)), t0 + 2e8 + 10'000'000);
+  auto out = h.take();
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].status_text, "DEADLINE_EXCEEDED");
+  EXPECT_EQ(field(out[0], "grpc.status"), "4");
+  EXPECT_EQ(field(out[0], "grpc.status_from"), "deadline");
+  EXPECT_NE(out[0].error.find("DEADLINE_EXCEEDED"), std::string::npos) << out[0].error;
+  EXPECT_FALSE(out[0].has_response);
+  EXPECT_EQ(out[0].latency_ns, 99'800'000u);  // how long the call lived
+  EXPECT_EQ(out[1].error, "RST_STREAM 8");
+  EXPECT_EQ(field(out[1], "grpc.status"), "");
+}
+
 TEST(Http2Test, LostBytesDesyncOnlyThatDirection) {
   Encoder client, server;
   Harness h(Protocol::kHttp2);
@@ -366,6 +514,31 @@ TEST(Http2Test, ResetStreamEndsTheExchange) {
   // The server's late answer for it opens nothing.
   h.server(kSettings + headers(server, 1, ok("0"), true));
   EXPECT_TRUE(h.take(true).empty());
+}
+
+TEST(Http2Test, AnAnswerBeforeTheWholeBodyWaitsForTheBody) {
+  Encoder client, server;
+  Harness h(Protocol::kHttp2);
+  Fields post = get("/echo");
+  post[0].second = "POST";
+  h.client(seq({[&] { return kPreface + kSettings + headers(client, 1, post, false); }}));
+  // nginx's `return 201` answers as soon as it has the headers.
+  h.server(seq({[&] {
+    return kSettings + headers(server, 1, ok("7"), false) + data(1, "got it\n", true);
+  }}));
+  EXPECT_TRUE(h.take().empty());
+  h.client(data(1, "posted", true));
+  // Or the server stops the upload: RST_STREAM NO_ERROR, no error for the exchange.
+  h.client(headers(client, 3, post, false) + data(3, "part", false));
+  h.server(headers(server, 3, ok("0"), true) + frame(http2::kRstStream, 0, 3, be32(0)));
+  auto out = h.take();
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].request_body.data, "posted");
+  EXPECT_EQ(out[0].response_body.data, "got it\n");
+  EXPECT_EQ(out[0].status, 200);
+  EXPECT_EQ(out[1].request_body.data, "part");
+  EXPECT_EQ(out[1].error, "");
+  EXPECT_EQ(field(out[1], "http2.rst_stream"), "0");
 }
 
 TEST(Http2Test, PushPromiseOpensAPushedStream) {

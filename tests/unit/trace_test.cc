@@ -133,6 +133,52 @@ TEST(Filter, MatchesEachCriterion) {
   EXPECT_FALSE(f->matches(redis));
 }
 
+// A gRPC call as the HTTP/2 stitcher gives it: :status 200, the grpc-status in the fields.
+TracedExchange grpc_call(std::string path, std::string grpc_status) {
+  auto t = http("POST", std::move(path), 200, 2);
+  t.exchange.protocol = protocols::Protocol::kHttp2;
+  t.exchange.fields["grpc.request_messages"] = "1";
+  t.exchange.fields["grpc.response_messages"] = grpc_status == "0" ? "1" : "0";
+  if (!grpc_status.empty()) t.exchange.fields["grpc.status"] = grpc_status;
+  if (grpc_status == "5") t.exchange.error = "NOT_FOUND: no such thing";
+  if (grpc_status == "4") t.exchange.error = "DEADLINE_EXCEEDED: Deadline Exceeded";
+  return t;
+}
+
+TEST(Filter, StatusTakesGrpcCodesByNumberOrName) {
+  auto ok = grpc_call("/demo.Greeter/SayHello", "0");
+  auto missing = grpc_call("/demo.Greeter/Get", "5");
+  auto late = grpc_call("/demo.Greeter/Slow", "4");
+  auto unknown = grpc_call("/demo.Greeter/SayHello", "");  // joined mid-flight: no grpc-status
+  auto h2 = http("GET", "/index.html", 404, 1);
+  h2.exchange.protocol = protocols::Protocol::kHttp2;
+  for (std::string flag : {"5", "NOT_FOUND", "not_found"}) {
+    auto f = Filter::parse({.status = flag});
+    ASSERT_TRUE(f) << flag << ": " << f.error().message;
+    EXPECT_TRUE(f->matches(missing)) << flag;
+    EXPECT_FALSE(f->matches(ok)) << flag;
+    EXPECT_FALSE(f->matches(late)) << flag;
+    EXPECT_FALSE(f->matches(unknown)) << flag;
+    EXPECT_FALSE(f->matches(h2)) << flag;
+  }
+  auto f = Filter::parse({.status = "OK,deadline_exceeded"});
+  ASSERT_TRUE(f) << f.error().message;
+  EXPECT_TRUE(f->matches(ok));
+  EXPECT_TRUE(f->matches(late));
+  EXPECT_FALSE(f->matches(missing));
+  // HTTP statuses keep their meaning: the HTTP/2 :status; 5xx is any error, gRPC's included.
+  f = Filter::parse({.status = "404"});
+  EXPECT_TRUE(f->matches(h2));
+  EXPECT_FALSE(f->matches(missing));
+  f = Filter::parse({.status = "5xx"});
+  EXPECT_TRUE(f->matches(missing));
+  EXPECT_FALSE(f->matches(ok));
+  auto bad = Filter::parse({.status = "17"});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("gRPC code"), std::string::npos) << bad.error().message;
+  EXPECT_FALSE(Filter::parse({.status = "NOT_A_CODE"}));
+}
+
 TEST(Durations, UnitsAndErrors) {
   EXPECT_EQ(*parse_duration_ns("10ms"), 10'000'000u);
   EXPECT_EQ(*parse_duration_ns("1.5s"), 1'500'000'000u);
@@ -171,6 +217,22 @@ std::string capture_output(const std::function<void(std::FILE*)>& fn) {
   std::string text(buf, len);
   free(buf);
   return text;
+}
+
+TEST(Summary, CountsExchangesWithPartialHeadersAndNamesGrpc) {
+  Summary s;
+  auto partial = grpc_call("", "");
+  partial.exchange.fields["http2.headers_partial"] = "true";
+  s.add(partial);
+  s.add(partial);
+  s.add(grpc_call("/demo.Greeter/SayHello", "0"));
+  EXPECT_EQ(Summary::endpoint_key(grpc_call("/a.B/C", "0").exchange), "grpc POST /a.B/C");
+  auto text = capture_output([&](std::FILE* out) { s.print(out, {}, {}); });
+  EXPECT_NE(text.find("partial headers: 2 exchanges"), std::string::npos) << text;
+  Summary whole;
+  whole.add(grpc_call("/demo.Greeter/SayHello", "0"));
+  text = capture_output([&](std::FILE* out) { whole.print(out, {}, {}); });
+  EXPECT_EQ(text.find("partial headers"), std::string::npos) << text;
 }
 
 TEST(Har, IsAValidHar12Document) {
@@ -246,6 +308,23 @@ TEST(Pretty, OneAlignedLinePerExchangeWithWhatAUserScansFor) {
   EXPECT_NE(second.find("/" + std::string(56, 'x') + "... 503"), std::string::npos) << second;
   EXPECT_TRUE(second.ends_with(" [gap]\n")) << second;
   EXPECT_EQ(first.find(" 200 "), second.find(" 503 "));
+}
+
+TEST(Pretty, GrpcStatusUnknownAndPartialHeadersAreSaid) {
+  auto partial = grpc_call("", "");
+  partial.exchange.fields["http2.headers_partial"] = "true";
+  auto reset = grpc_call("/demo.Greeter/Slow", "4");
+  reset.exchange.has_response = false;  // cancelled before any answer
+  auto text = capture_output([&](std::FILE* out) {
+    auto sink = make_pretty_sink({.out = out});
+    sink->write(partial);
+    sink->write(reset);
+  });
+  auto nl = text.find('\n');
+  std::string first = text.substr(0, nl), second = text.substr(nl + 1);
+  EXPECT_NE(first.find(" ? "), std::string::npos) << first;  // never "200" or "OK"
+  EXPECT_NE(first.find(" [partial headers] [msgs 1>0]"), std::string::npos) << first;
+  EXPECT_NE(second.find("ERR DEADLINE_EXCEEDED"), std::string::npos) << second;
 }
 
 }  // namespace

@@ -16,12 +16,17 @@ constexpr std::size_t kMaxTable = 1 << 20;
 // Entries of the HPACK static table (RFC 7541 Appendix A).
 constexpr std::uint64_t kStaticEntries = 61;
 
+// Name of a dynamic-table entry whose real name is unknown (it named an entry from before the
+// join). It keeps the partial table's indices aligned with the sender's; no header has it.
+constexpr std::string_view kUnknownName("\0reel-unknown", 13);
+
 void add_header(Frame& frame, const nghttp2_nv& nv, const Limits& limits) {
+  std::string_view name(reinterpret_cast<const char*>(nv.name), nv.namelen);
+  if (name == kUnknownName) return;  // a placeholder that keeps the partial table aligned
   if (frame.headers.size() >= limits.max_headers) {
     frame.headers_truncated = true;
     return;
   }
-  std::string_view name(reinterpret_cast<const char*>(nv.name), nv.namelen);
   std::string_view value(reinterpret_cast<const char*>(nv.value), nv.valuelen);
   frame.headers.emplace_back(capped(name, limits.max_field), capped(value, limits.max_field));
 }
@@ -70,9 +75,46 @@ bool skip_string(std::string_view in, std::size_t& pos) {
   return true;
 }
 
-// Walks the block field by field and decodes those that name no dynamic-table entry. The
-// partial inflater never sees a reference past the static table, so whatever its own table
-// holds is never used.
+// Entry `index` (1-based, static entries first) of the partial table, when it is one we know.
+bool known_entry(nghttp2_hd_inflater* inflater, std::uint64_t index) {
+  if (inflater == nullptr || index == 0) return false;
+  if (index <= kStaticEntries) return true;
+  if (index > nghttp2_hd_inflate_get_num_table_entries(inflater)) return false;  // before the join
+  const nghttp2_nv* nv = nghttp2_hd_inflate_get_table_entry(inflater, index);
+  return nv != nullptr &&
+         std::string_view(reinterpret_cast<const char*>(nv->name), nv->namelen) != kUnknownName;
+}
+
+// An HPACK integer with a `bits`-bit prefix after the flag bits `flags` (RFC 7541 5.1).
+std::string write_int(std::uint8_t flags, int bits, std::uint64_t n) {
+  std::uint64_t max = (1u << bits) - 1;
+  if (n < max) return std::string(1, static_cast<char>(flags | n));
+  std::string out(1, static_cast<char>(flags | max));
+  for (n -= max; n >= 0x80; n >>= 7) out += static_cast<char>((n & 0x7f) | 0x80);
+  return out + static_cast<char>(n);
+}
+
+// Lets the partial table grow to `size`, as the sender's may have before we joined: a dynamic
+// table size update only it sees.
+void grow_partial(DirectionState& dir, std::size_t size) {
+  if (dir.partial.get() == nullptr) return;
+  nghttp2_hd_inflate_change_table_size(dir.partial.get(), size);
+  Frame none;
+  if (!inflate(dir.partial.get(), write_int(0x20, 5, size), none, Limits{}))
+    dir.partial = Inflater();
+}
+
+void reset_partial(DirectionState& dir) {
+  dir.partial = Inflater();
+  grow_partial(dir, dir.table_limit);
+}
+
+// Walks the block field by field. Out of sync, the sender's table holds entries from before we
+// joined (or from lost bytes) that we never saw, and entries it added since, which the partial
+// inflater adds too, in the same order. Index 62 is always the newest entry, so a reference
+// resolves to one we saw exactly when it is within the partial table: those fields are decoded,
+// the others skipped. An entry added under a name we cannot know is added as kUnknownName so
+// that the indices stay aligned; a reference to it is skipped too.
 void decode_partial(DirectionState& dir, std::string_view block, Frame& frame,
                     const Limits& limits) {
   frame.headers_partial = true;
@@ -83,22 +125,30 @@ void decode_partial(DirectionState& dir, std::string_view block, Frame& frame,
     std::uint64_t index = 0;
     bool ok = true;
     bool decodable = true;
-    if (first & 0x80) {  // indexed field
+    std::string rewritten;  // the field with its unknown name replaced by kUnknownName
+    if (first & 0x80) {     // indexed field
       ok = read_int(block, pos, 7, index);
-      decodable = index >= 1 && index <= kStaticEntries;
-    } else if ((first & 0xe0) == 0x20) {  // dynamic table size update
+      decodable = known_entry(dir.partial.get(), index);
+    } else if ((first & 0xe0) == 0x20) {  // dynamic table size update: never shrinks what we know
       ok = read_int(block, pos, 5, index);
       decodable = false;
     } else {  // literal, with (6-bit index) or without/never indexing (4-bit index)
-      ok = read_int(block, pos, (first & 0x40) ? 6 : 4, index);
-      decodable = index <= kStaticEntries;
+      bool indexing = first & 0x40;
+      ok = read_int(block, pos, indexing ? 6 : 4, index);
       if (ok && index == 0) ok = skip_string(block, pos);
+      std::size_t value = pos;
       if (ok) ok = skip_string(block, pos);
+      decodable = index == 0 || known_entry(dir.partial.get(), index);
+      if (ok && !decodable && indexing && dir.partial.get()) {
+        rewritten = write_int(0x40, 6, 0) + write_int(0, 7, kUnknownName.size()) +
+                    std::string(kUnknownName) + std::string(block.substr(value, pos - value));
+        decodable = true;
+      }
     }
     if (!ok) return;  // the rest of the block cannot be delimited
-    if (decodable && !inflate(dir.partial.get(), block.substr(start, pos - start), frame, limits)) {
-      dir.partial = Inflater();  // a failed inflater stays failed
-    }
+    std::string_view field =
+        rewritten.empty() ? block.substr(start, pos - start) : std::string_view(rewritten);
+    if (decodable && !inflate(dir.partial.get(), field, frame, limits)) reset_partial(dir);
   }
 }
 
@@ -121,13 +171,11 @@ Inflater::~Inflater() {
 }
 
 void decode_block(DirectionState& dir, std::string_view block, Frame& frame, const Limits& limits) {
+  frame.headers.reserve(8);
   if (dir.synced) {
-    Frame whole;
-    if (inflate(dir.hpack.get(), block, whole, limits)) {
-      frame.headers = std::move(whole.headers);
-      frame.headers_truncated = whole.headers_truncated;
-      return;
-    }
+    if (inflate(dir.hpack.get(), block, frame, limits)) return;
+    frame.headers.clear();
+    frame.headers_truncated = false;
     dir.synced = false;  // the sender's table is not what we thought: never trust it again
   }
   decode_partial(dir, block, frame, limits);
@@ -138,7 +186,12 @@ void allow_table_size(DirectionState& dir, std::size_t size) {
   if (size <= dir.table_limit) return;  // shrinking waits for the sender's own size update
   dir.table_limit = size;
   if (dir.hpack.get()) nghttp2_hd_inflate_change_table_size(dir.hpack.get(), size);
-  if (dir.partial.get()) nghttp2_hd_inflate_change_table_size(dir.partial.get(), size);
+  grow_partial(dir, size);
+}
+
+void forget_table(DirectionState& dir) {
+  dir.synced = false;
+  reset_partial(dir);
 }
 
 }  // namespace reel::protocols::http2

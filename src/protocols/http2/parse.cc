@@ -154,7 +154,7 @@ ParseResult parse_frame(MessageType type, std::span<const std::byte> data, Frame
     case kPushPromise: {
       if (cut || !unpad(h, payload)) {
         if (!cut) return {ParseState::kInvalid, 0};
-        dir.synced = false;
+        forget_table(dir);
         dir.orphan_continuation = (h.flags & kFlagEndHeaders) ? 0 : h.stream;
         frame.headers_partial = true;
         break;
@@ -177,7 +177,7 @@ ParseResult parse_frame(MessageType type, std::span<const std::byte> data, Frame
         if (s == ParseState::kInvalid) return {ParseState::kInvalid, 0};
         if (end == 0 || block.size() > limits.max_header_bytes) {
           // The block is longer than we hold: drop it and what is left of it.
-          dir.synced = false;
+          forget_table(dir);
           dir.orphan_continuation = end == 0 ? h.stream : 0;
           frame.headers_partial = true;
           if (end != 0) consumed = end;
@@ -193,7 +193,7 @@ ParseResult parse_frame(MessageType type, std::span<const std::byte> data, Frame
       if (h.stream == dir.orphan_continuation && (h.flags & kFlagEndHeaders)) {
         dir.orphan_continuation = 0;
       }
-      dir.synced = false;
+      forget_table(dir);
       break;
     case kRstStream:
     case kGoaway: {
@@ -235,7 +235,7 @@ std::size_t find_frame_boundary(MessageType type, std::span<const std::byte> dat
 void on_gap(MessageType type, State& state) {
   DirectionState& dir = direction(type, state);
   dir.started = true;
-  dir.synced = false;
+  forget_table(dir);
   dir.orphan_continuation = 0;
 }
 

@@ -1,5 +1,6 @@
 #include "protocols/http2/stitcher.h"
 
+#include <algorithm>
 #include <string>
 
 #include "protocols/http2/grpc.h"
@@ -24,6 +25,41 @@ bool is_grpc(const Stream& s) {
          istarts_with(find_header(s.response.headers, "content-type"), "application/grpc");
 }
 
+// Neither side's content-type is known because headers could not all be decoded (joined
+// mid-connection: gRPC peers index content-type, so later calls only refer to it). Such a
+// stream's DATA is split as gRPC messages in case it is gRPC; emit decides from their shape.
+bool content_type_unknown(const Stream& s) {
+  return (s.request.partial || s.response.partial || !s.request.seen) &&
+         find_header(s.request.headers, "content-type").empty() &&
+         find_header(s.response.headers, "content-type").empty();
+}
+
+// A half whose body is exactly a run of gRPC messages: each a flag byte 0 or 1, a length, that
+// many bytes, the last one ending with the body.
+bool grpc_framed(const HalfStream& h) {
+  const GrpcSplitter& g = h.grpc;
+  if (h.body.size == 0) return true;
+  if (g.count == 0 || g.in_message || !g.prefix.empty() || g.messages.size() != g.count)
+    return false;
+  std::uint64_t at = 0;
+  for (const GrpcMessage& m : g.messages) {
+    if (at < h.body.data.size() && static_cast<std::uint8_t>(h.body.data[at]) > 1) return false;
+    at += 5 + std::uint64_t{m.length};
+  }
+  return at == h.body.size;
+}
+
+// gRPC told by its framing alone, when content-type is unknown: a POST (or unknown method)
+// answered 200 (or unknown), with at least one message, both bodies nothing but messages.
+bool framed_like_grpc(const Stream& s) {
+  if (!content_type_unknown(s)) return false;
+  std::string_view method = pseudo(s.request.headers, ":method");
+  std::string_view status = pseudo(s.response.headers, ":status");
+  if ((!method.empty() && method != "POST") || (!status.empty() && status != "200")) return false;
+  if (s.request.grpc.count + s.response.grpc.count == 0) return false;
+  return grpc_framed(s.request) && grpc_framed(s.response);
+}
+
 void touch(HalfStream& h, const Frame& f) {
   if (!h.seen) h.time.first_ns = f.time.first_ns;
   h.seen = true;
@@ -46,6 +82,10 @@ void add_headers(HalfStream& h, Frame& f, bool response, const Limits& limits) {
   }
   // The first block holds the headers; a later one (after DATA, or a second block) is trailers.
   Headers& into = h.headers.empty() && h.body.size == 0 && !h.ended ? h.headers : h.trailers;
+  if (into.empty() && f.headers.size() <= limits.max_headers) {
+    into = std::move(f.headers);
+    return;
+  }
   for (auto& kv : f.headers) {
     if (into.size() < limits.max_headers)
       into.push_back(std::move(kv));
@@ -58,6 +98,28 @@ void close_stream(StitchState& state, std::uint32_t id) {
   state.streams.erase(id);
   state.closed.insert(id);
   if (state.closed.size() > kClosedKept) state.closed.erase(state.closed.begin());
+}
+
+// grpc-timeout ("200m", "10S": at most 8 digits and a unit) in nanoseconds; 0 when absent or bad.
+std::uint64_t grpc_timeout_ns(std::string_view v) {
+  static constexpr std::string_view kUnits = "HMSmun";
+  static constexpr std::uint64_t kScale[] = {3'600'000'000'000, 60'000'000'000, 1'000'000'000,
+                                             1'000'000,         1'000,          1};
+  std::int64_t n = 0;
+  if (v.size() < 2 || v.size() > 9 || !parse_int64(v.substr(0, v.size() - 1), n) || n < 0) return 0;
+  std::size_t unit = kUnits.find(v.back());
+  return unit == std::string_view::npos ? 0 : static_cast<std::uint64_t>(n) * kScale[unit];
+}
+
+// A stream cancelled (RST_STREAM CANCEL) with no grpc-status once its grpc-timeout had passed:
+// the client's deadline fired before the server's answer, and the app saw DEADLINE_EXCEEDED.
+// The 5% margin covers the time between the client computing the timeout and sending it.
+bool deadline_passed(const Stream& s) {
+  constexpr std::uint32_t kCancel = 0x8;
+  std::uint64_t timeout = grpc_timeout_ns(find_header(s.request.headers, "grpc-timeout"));
+  if (s.reset != kCancel + 1 || timeout == 0 || !s.request.seen) return false;
+  std::uint64_t end = std::max(s.request.time.last_ns, s.response.time.last_ns);
+  return end >= s.request.time.first_ns && (end - s.request.time.first_ns) * 20 >= timeout * 19;
 }
 
 void fill_grpc(Stream& s, Exchange& e, const Limits& limits) {
@@ -82,6 +144,14 @@ void fill_grpc(Stream& s, Exchange& e, const Limits& limits) {
     status = find_header(s.response.headers, "grpc-status");
     message = find_header(s.response.headers, "grpc-message");
     if (!status.empty()) e.fields["grpc.trailers_only"] = "true";
+  }
+  if (status.empty() && deadline_passed(s)) {
+    e.fields["grpc.status"] = "4";
+    e.fields["grpc.status_from"] = "deadline";  // not sent by the server: see deadline_passed
+    e.status_text = grpc::status_name("4");
+    e.error = e.status_text + ": the stream was cancelled at its grpc-timeout " +
+              std::string(find_header(s.request.headers, "grpc-timeout"));
+    return;
   }
   if (status.empty()) return;
   e.fields["grpc.status"] = std::string(status);
@@ -126,7 +196,12 @@ void emit(std::uint32_t id, Stream& s, const Limits& limits, std::vector<Exchang
     e.fields["http2.rst_stream"] = std::to_string(s.reset - 1);
     if (s.reset - 1 != 0) e.error = "RST_STREAM " + std::to_string(s.reset - 1);
   }
-  if (is_grpc(s)) fill_grpc(s, e, limits);
+  if (is_grpc(s)) {
+    fill_grpc(s, e, limits);
+  } else if (framed_like_grpc(s)) {
+    fill_grpc(s, e, limits);
+    e.fields["grpc.inferred"] = "true";  // from the messages' framing, content-type unknown
+  }
   if (!q.trailers.empty()) e.fields["http2.request_trailers"] = std::to_string(q.trailers.size());
   if (!r.trailers.empty()) e.fields["http2.response_trailers"] = std::to_string(r.trailers.size());
   // Trailers are header fields too: they follow the headers, and the count says where.
@@ -137,6 +212,9 @@ void emit(std::uint32_t id, Stream& s, const Limits& limits, std::vector<Exchang
   e.request_body = std::move(q.body);
   e.response_body = std::move(r.body);
   e.finish_timing();
+  // Reset before any answer: the latency is how long the stream lived.
+  if (s.reset && !r.seen && q.seen && q.time.last_ns >= q.time.first_ns)
+    e.latency_ns = q.time.last_ns - q.time.first_ns;
   out.push_back(std::move(e));
 }
 
@@ -164,9 +242,12 @@ bool apply(Frame& f, bool response, StitchState& state, const Limits& limits) {
       break;
     case kData:
       touch(h, f);
+      if (is_grpc(*s) || content_type_unknown(*s)) h.grpc.feed(f.data, limits);
       h.body.size += f.data_size;
-      append_capped(h.body.data, f.data, limits.max_body);
-      if (is_grpc(*s)) h.grpc.feed(f.data, limits);
+      if (h.body.data.empty() && f.data.size() <= limits.max_body)
+        h.body.data = std::move(f.data);  // the common single-frame body, not copied
+      else
+        append_capped(h.body.data, f.data, limits.max_body);
       break;
     case kPushPromise:
       if (response && f.promised_stream != 0) {
@@ -186,7 +267,10 @@ bool apply(Frame& f, bool response, StitchState& state, const Limits& limits) {
       return false;
   }
   if (f.end_stream) h.ended = true;
-  return response && h.ended;
+  // Over once both sides have ended it. A server may answer before the client has sent all of
+  // its body (nginx's `return`, a gRPC error): the rest of the body still belongs to the stream.
+  // A request never seen (sent before we joined) has nothing more to wait for.
+  return s->response.ended && (s->request.ended || !s->request.seen);
 }
 
 }  // namespace
