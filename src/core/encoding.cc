@@ -49,15 +49,18 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
 }
 
 bool is_printable_utf8(std::string_view s) {
-  std::size_t i = plain_ascii_prefix(s, false);
-  while (i < s.size()) {
+  std::size_t i = 0;
+  while (true) {
+    // Back to eight bytes at a time after each newline or non-ASCII character: text bodies are
+    // lines of ASCII, and a byte-by-byte walk from the first newline on cost JSON output dearly.
+    i += plain_ascii_prefix(s.substr(i), false);
+    if (i == s.size()) return true;
     auto c = static_cast<unsigned char>(s[i]);
     if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f) return false;
     std::size_t len = utf8_sequence_length(s, i);
     if (len == 0) return false;
     i += len;
   }
-  return true;
 }
 
 std::string base64_encode(std::string_view in) {

@@ -6,14 +6,15 @@
 #include <string>
 #include <string_view>
 
+#include "protocols/sql_shape.h"
+
 namespace reel::mock {
 
-enum class SqlDialect : std::uint8_t { kPostgres, kMysql };
+using protocols::SqlDialect;
 
-// SQL with literals (numbers, quoted strings) replaced by '?', whitespace collapsed and a
-// trailing ';' dropped: two statements that differ only in their values normalize alike.
-// MySQL: backslash escapes, "..." is a string and `...` an identifier; PostgreSQL: "..." is an
-// identifier and a backslash is an ordinary character.
+// SQL's shape (protocols::sql_shape: literals as placeholders, comments and whitespace runs
+// dropped, lists kept whole) without a trailing ';': two statements that differ only in their
+// values normalize alike.
 std::string normalize_sql(std::string_view sql, SqlDialect dialect);
 
 // One line (whitespace runs collapsed), at most `max` bytes and an ellipsis, for summaries.

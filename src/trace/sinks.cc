@@ -13,6 +13,7 @@
 #include "core/clock.h"
 #include "core/encoding.h"
 #include "core/json_writer.h"
+#include "trace/summary.h"
 
 namespace reel::trace {
 
@@ -162,8 +163,14 @@ class PrettySink : public Sink {
     line += ' ';
     line += color_of(ex);
     pad(line, status_of(ex), 10, std::string_view::npos, o_.color ? "\033[0m " : " ");
-    fmt::format_to(std::back_inserter(line), FMT_COMPILE("{:>9.2f}ms {:>8} > {:<8}"),
-                   ms(ex.latency_ns), size(ex.request_size), size(ex.response_size));
+    // Right-aligned in 11 columns, in the summary's units ("870µs", "12.3ms"); "-" for none.
+    std::size_t latency_at = line.size();
+    std::size_t chars = 1;
+    if (ex.latency_ns == 0) line += '-';
+    else chars = append_latency(line, ex.latency_ns);
+    if (chars < 11) line.insert(latency_at, 11 - chars, ' ');
+    fmt::format_to(std::back_inserter(line), FMT_COMPILE(" {:>8} > {:<8}"), size(ex.request_size),
+                   size(ex.response_size));
     if (t.conn.tls) line += " [tls]";
     if (ex.gap) line += " [gap]";
     // Joined mid-connection: some header fields could not be decoded.

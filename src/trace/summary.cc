@@ -1,12 +1,53 @@
 #include "trace/summary.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+
+#include "protocols/sql_shape.h"
+#include "trace/shape.h"
 
 namespace reel::trace {
 
 namespace {
-constexpr std::size_t kMaxSamples = 100'000;  // per endpoint; beyond it, every other one
+
+constexpr std::size_t kMaxSamples = 10'000;  // per shape; beyond, a uniform sample of them all
+constexpr std::size_t kMaxKey = 512;         // bytes of a shape kept apart; the table shows 64
+constexpr int kKeyColumns = 64, kLatencyColumns = 10;
+
+// Characters of `text`: UTF-8 code points, as a terminal counts them.
+std::size_t width(std::string_view text) {
+  std::size_t n = 0;
+  for (char c : text) n += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+  return n;
 }
+
+// `text` cut to `columns` characters ("..." saying so), left-aligned in them.
+std::string column(std::string_view text, std::size_t columns) {
+  std::string out;
+  if (width(text) > columns) {
+    std::size_t chars = 0, i = 0;
+    for (; i < text.size(); i++)
+      if ((static_cast<unsigned char>(text[i]) & 0xc0) != 0x80 && chars++ == columns - 3) break;
+    out.assign(text.substr(0, i)).append("...");
+  } else {
+    out.assign(text);
+  }
+  out.append(columns - std::min(columns, width(out)), ' ');
+  return out;
+}
+
+std::string latency_column(std::vector<std::uint64_t>& v, double q) {
+  std::string text;
+  std::size_t chars = 1;
+  if (v.empty())
+    text = "-";
+  else
+    chars = append_latency(text, percentile(v, q));
+  return std::string(kLatencyColumns - std::min<std::size_t>(kLatencyColumns, chars), ' ') + text;
+}
+
+}  // namespace
 
 std::uint64_t percentile(std::vector<std::uint64_t>& v, double q) {
   if (v.empty()) return 0;
@@ -15,50 +56,116 @@ std::uint64_t percentile(std::vector<std::uint64_t>& v, double q) {
   return v[i];
 }
 
+std::size_t append_latency(std::string& out, std::uint64_t ns) {
+  struct Unit {
+    std::uint64_t scale;
+    std::string_view name;
+  };
+  static constexpr Unit kUnits[] = {
+      {1, "ns"}, {1'000, "µs"}, {1'000'000, "ms"}, {1'000'000'000, "s"}};
+  static constexpr std::uint64_t kPow10[] = {1, 10, 100};
+  std::size_t from = out.size();
+  for (const Unit& u : kUnits) {
+    bool last = u.scale == kUnits[3].scale;
+    for (int d = u.scale == 1 ? 0 : 2; d >= 0; d--) {
+      // ns * 10^d / scale, rounded half up, without overflowing near UINT64_MAX.
+      std::uint64_t r =
+          ns / u.scale * kPow10[d] + (ns % u.scale * kPow10[d] + u.scale / 2) / u.scale;
+      if (r >= 1000 && !(last && d == 0)) continue;
+      fmt::format_to(std::back_inserter(out), "{}", r / kPow10[d]);
+      if (d > 0) fmt::format_to(std::back_inserter(out), ".{:0{}}", r % kPow10[d], d);
+      out += u.name;
+      return width(std::string_view(out).substr(from));
+    }
+  }
+  return 0;  // not reached: seconds take any value
+}
+
+std::string format_latency(std::uint64_t ns) {
+  std::string out;
+  append_latency(out, ns);
+  return out;
+}
+
 std::string Summary::endpoint_key(const protocols::Exchange& ex) {
-  std::string target = ex.target;
-  if (ex.protocol == protocols::Protocol::kHttp1 || ex.protocol == protocols::Protocol::kHttp2)
-    target = target.substr(0, target.find('?'));
-  for (auto& c : target)
+  using protocols::Protocol;
+  bool grpc = ex.fields.contains("grpc.request_messages");
+  std::string method = ex.method, shape;
+  switch (ex.protocol) {
+    case Protocol::kHttp1:
+    case Protocol::kHttp2:
+      shape = grpc ? ex.target : path_shape(ex.target);
+      break;
+    case Protocol::kPostgres:
+      shape = protocols::sql_shape(ex.target, protocols::SqlDialect::kPostgres);
+      break;
+    case Protocol::kMysql:
+      shape = protocols::sql_shape(ex.target, protocols::SqlDialect::kMysql);
+      break;
+    case Protocol::kRedis:
+      for (auto& c : method) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
+      if (!ex.target.empty()) shape = redis_key_shape(ex.target);
+      break;
+    default:
+      shape = ex.target;
+  }
+  if (shape.size() > kMaxKey) shape.resize(kMaxKey);
+  for (auto& c : shape)
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  if (target.size() > 60) target = target.substr(0, 57) + "...";
-  std::string_view protocol = ex.fields.contains("grpc.request_messages")
-                                  ? std::string_view("grpc")
-                                  : protocols::protocol_name(ex.protocol);
-  return fmt::format("{} {} {}", protocol, ex.method, target);
+  std::string_view protocol =
+      grpc ? std::string_view("grpc") : protocols::protocol_name(ex.protocol);
+  return shape.empty() ? fmt::format("{} {}", protocol, method)
+                       : fmt::format("{} {} {}", protocol, method, shape);
 }
 
 void Summary::add(const capture::TracedExchange& t) {
   shown_++;
   if (t.exchange.fields.contains("http2.headers_partial")) partial_headers_++;
-  auto& e = endpoints_[endpoint_key(t.exchange)];
+  std::string key = endpoint_key(t.exchange);
+  auto it = endpoints_.find(key);
+  if (it == endpoints_.end()) {
+    if (endpoints_.size() >= kMaxShapes) key = kOtherShapes;
+    it = endpoints_.try_emplace(std::move(key)).first;
+  }
+  Endpoint& e = it->second;
   e.count++;
   if (!t.exchange.error.empty() || t.exchange.status >= 500 || !t.exchange.has_response) e.errors++;
   if (t.exchange.latency_ns == 0) return;
-  if (e.latencies_ns.size() < kMaxSamples || e.count % 2 == 0) {
-    if (e.latencies_ns.size() >= kMaxSamples) e.latencies_ns[e.count % kMaxSamples] = t.exchange.latency_ns;
-    else e.latencies_ns.push_back(t.exchange.latency_ns);
+  e.timed++;
+  if (e.latencies_ns.size() < kMaxSamples) {
+    e.latencies_ns.push_back(t.exchange.latency_ns);
+    return;
   }
+  // Reservoir sampling: every latency seen has the same chance to be among those kept.
+  random_ += 0x9e3779b97f4a7c15ull;  // splitmix64
+  std::uint64_t z = random_;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  std::uint64_t j = (z ^ (z >> 31)) % e.timed;
+  if (j < kMaxSamples) e.latencies_ns[j] = t.exchange.latency_ns;
 }
 
 void Summary::print(std::FILE* out, const capture::CaptureCounters& k,
                     const capture::TrackerStats& s) const {
   std::vector<std::pair<std::string, Endpoint>> rows(endpoints_.begin(), endpoints_.end());
-  std::sort(rows.begin(), rows.end(), [](auto& a, auto& b) { return a.second.count > b.second.count; });
-  std::fprintf(out, "\n%-64s %8s %7s %10s %10s %10s\n", "ENDPOINT", "COUNT", "ERRORS", "P50", "P90", "P99");
+  std::sort(rows.begin(), rows.end(), [](auto& a, auto& b) {
+    return a.second.count != b.second.count ? a.second.count > b.second.count : a.first < b.first;
+  });
+  std::fprintf(out, "\n%-*s %8s %7s %10s %10s %10s\n", kKeyColumns, "ENDPOINT", "COUNT", "ERRORS",
+               "P50", "P90", "P99");
   for (auto& [key, e] : rows) {
-    auto lat = e.latencies_ns;
-    auto fmt_ms = [](std::uint64_t ns) { return fmt::format("{:.2f}ms", static_cast<double>(ns) / 1e6); };
-    std::fprintf(out, "%-64.64s %8llu %7llu %10s %10s %10s\n", key.c_str(),
-                 static_cast<unsigned long long>(e.count), static_cast<unsigned long long>(e.errors),
-                 fmt_ms(percentile(lat, 0.5)).c_str(), fmt_ms(percentile(lat, 0.9)).c_str(),
-                 fmt_ms(percentile(lat, 0.99)).c_str());
+    auto& lat = e.latencies_ns;
+    std::fprintf(out, "%s %8llu %7llu %s %s %s\n", column(key, kKeyColumns).c_str(),
+                 static_cast<unsigned long long>(e.count),
+                 static_cast<unsigned long long>(e.errors), latency_column(lat, 0.5).c_str(),
+                 latency_column(lat, 0.9).c_str(), latency_column(lat, 0.99).c_str());
   }
   std::fprintf(out,
                "\ncapture: %llu exchanges on %llu connections, %llu bytes; lost: %llu events "
                "(%llu bytes) in the kernel, %llu bytes in gaps (%llu past --max-body per call); "
                "%llu frames unparsable\n",
-               static_cast<unsigned long long>(s.exchanges), static_cast<unsigned long long>(s.connections),
+               static_cast<unsigned long long>(s.exchanges),
+               static_cast<unsigned long long>(s.connections),
                static_cast<unsigned long long>(s.bytes),
                static_cast<unsigned long long>(k.by_kind[CAP_CNT_LOST]),
                static_cast<unsigned long long>(k.by_kind[CAP_CNT_LOST_BYTES]),
