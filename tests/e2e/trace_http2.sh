@@ -358,12 +358,17 @@ pass "grpc-go over TLS (Go crypto/tls uprobes), client and server side: unary, c
 # goes through to the echo server (HTTP/1.1), so nginx reads the whole body before it answers.
 start_echo_server 127.0.0.1
 NPORT=$(free_port)
+CPORT=$(free_port)
 nginx_conf "$WORK/nginx" 1 "  server {
     listen 127.0.0.1:$NPORT ssl http2;
     ssl_certificate $WORK/cert.pem;
     ssl_certificate_key $WORK/key.pem;
     root $WORK/www;
     location = /echo { proxy_pass http://127.0.0.1:$SERVER_PORT; }
+  }
+  server {
+    listen 127.0.0.1:$CPORT http2;
+    root $WORK/www;
   }"
 nginx -c "$WORK/nginx/nginx.conf" -g 'daemon off;' &
 NGINX_PID=$!
@@ -420,6 +425,17 @@ nginx server http2 GET /mid.txt 200 3000 True
 nginx server http2 GET /small.txt 200 11 True
 nginx server http2 POST /echo 200 14 True" "$WORK/h2.log"
 pass "nginx http2 over TLS with curl --http2: 4 exchanges on one connection, from both ends, bodies byte-exact"
+
+# nginx's cleartext http2 listener with curl --http2-prior-knowledge (h2c, no upgrade).
+# (One curl each: curl 7.88 reusing the connection for a second URL ends with error 16 there.)
+"$REEL" trace --format json -o "$WORK/hc.json" -- bash -c "curl -sf --http2-prior-knowledge -o /dev/null \
+  http://127.0.0.1:$CPORT/small.txt && ! curl -sf --http2-prior-knowledge -o /dev/null \
+  http://127.0.0.1:$CPORT/missing" 2> "$WORK/hc.log" \
+  || { cat "$WORK/hc.log"; fail "curl --http2-prior-knowledge against nginx"; }
+expect "$WORK/hc.json" "curl h2c to nginx" "comm protocol method target status response.body.size tls" \
+"curl http2 GET /missing 404 $(curl -s --http2-prior-knowledge -o /dev/null -w '%{size_download}' "http://127.0.0.1:$CPORT/missing") -
+curl http2 GET /small.txt 200 11 -"
+pass "nginx cleartext http2 with curl --http2-prior-knowledge: GET 200 and 404"
 
 # I: joined mid-flight. A grpcio channel makes calls, then reel attaches to the client, then the
 # channel makes more: their HPACK fields mostly name table entries made before reel came, so
