@@ -52,7 +52,8 @@ class RedirectTest : public ::testing::Test {
   }
 
   // Loads with the test's proxies, attaches to the target cgroup and (for SO_ORIGINAL_DST) to
-  // the cgroup this test process runs in.
+  // the cgroup this test process runs in. Its ASSERTs end only load(): callers wrap it in
+  // ASSERT_NO_FATAL_FAILURE, so a kernel that refuses the programs fails the test, not crashes it.
   void load(RedirectConfig c = {}) {
     if (!c.proxy4) c.proxy4 = proxy4_.ep;
     if (!c.proxy6) c.proxy6 = proxy6_.ep;
@@ -75,7 +76,7 @@ class RedirectTest : public ::testing::Test {
 // The child connects to `dst` and reports what getpeername() says; the proxy must get the
 // connection and read `dst` back through SO_ORIGINAL_DST.
 TEST_F(RedirectTest, TcpV4LandsOnProxyWithOriginalDestination) {
-  load();
+  ASSERT_NO_FATAL_FAILURE(load());
   Endpoint dst = ep("127.0.0.2:4242");  // nothing listens there
   auto child = testing::CgroupChild::start(cg(), [&] {
     auto fd = connect_tcp(dst);
@@ -100,7 +101,7 @@ TEST_F(RedirectTest, TcpV4LandsOnProxyWithOriginalDestination) {
 }
 
 TEST_F(RedirectTest, TcpV6LandsOnIpv6ProxyAndAnswersSolIpv6) {
-  load();
+  ASSERT_NO_FATAL_FAILURE(load());
   auto child = testing::CgroupChild::start(cg(), [&] {
     auto fd = connect_tcp(ep("[::1]:4343"));
     if (!fd) return fd.error().message;
@@ -119,7 +120,7 @@ TEST_F(RedirectTest, TcpV6LandsOnIpv6ProxyAndAnswersSolIpv6) {
 }
 
 TEST_F(RedirectTest, Ipv4MappedOnIpv6SocketGoesToIpv4Proxy) {
-  load();
+  ASSERT_NO_FATAL_FAILURE(load());
   auto child = testing::CgroupChild::start(cg(), [&] {
     auto fd = connect_tcp(ep("127.0.0.3:4444"), AF_INET6);  // ::ffff:127.0.0.3
     if (!fd) return fd.error().message;
@@ -137,7 +138,7 @@ TEST_F(RedirectTest, PortRulesSelectOnlyListedPorts) {
   auto real = listen_tcp("127.0.0.2");  // a real server on an unlisted port
   RedirectConfig c;
   c.rules.ports = {{4500, 4510}};
-  load(c);
+  ASSERT_NO_FATAL_FAILURE(load(c));
   std::string got = run_in_cgroup(cg(), [&] {
     auto a = connect_tcp(ep("127.0.0.2:4505"));   // listed: to the proxy
     auto b = connect_tcp(real.ep);                // not listed: straight to the server
@@ -160,7 +161,7 @@ TEST_F(RedirectTest, ExcludeAndIncludeRules) {
   c.rules.exclude = {*parse_cidr("127.0.0.4/32")};
   c.rules.exclude_exact = {excluded_exact.ep};
   c.rules.include = {*parse_cidr("127.0.0.0/24")};
-  load(c);
+  ASSERT_NO_FATAL_FAILURE(load(c));
   std::string got = run_in_cgroup(cg(), [&] {
     std::string r;
     for (const Endpoint& to : {excluded_net.ep, excluded_exact.ep, not_included.ep,
@@ -183,7 +184,7 @@ TEST_F(RedirectTest, ExcludeAndIncludeRules) {
 
 TEST_F(RedirectTest, ProcessesOutsideTheCgroupAreUntouched) {
   auto real = listen_tcp("127.0.0.2");
-  load();
+  ASSERT_NO_FATAL_FAILURE(load());
   // This test process is outside the target cgroup.
   auto fd = connect_tcp(real.ep);
   ASSERT_TRUE(fd) << fd.error().message;
@@ -206,7 +207,7 @@ TEST_F(RedirectTest, ProcessesOutsideTheCgroupAreUntouched) {
 
 TEST_F(RedirectTest, ProxyProcessAndProxyAddressAreNeverRedirected) {
   auto real = listen_tcp("127.0.0.2");
-  load();
+  ASSERT_NO_FATAL_FAILURE(load());
   std::string got = run_in_cgroup(cg(), [&] {
     // The proxy's own address must not loop back to itself through a rewrite.
     auto f = connect_tcp(proxy4_.ep);
@@ -248,7 +249,7 @@ TEST_F(RedirectTest, DnsOverUdpIsSteeredAndRepliesLookLikeTheOriginalServer) {
   }
   RedirectConfig c;
   c.dns4 = resolver.ep;
-  load(c);
+  ASSERT_NO_FATAL_FAILURE(load(c));
   // A minimal resolver: answers each query with the same id and QR set.
   std::atomic<int> answered = 0;
   std::thread server([&] {
@@ -320,7 +321,7 @@ TEST_F(RedirectTest, DnsOverUdpIsSteeredAndRepliesLookLikeTheOriginalServer) {
 }
 
 TEST_F(RedirectTest, TenThousandShortConnectionsLeaveNoEntries) {
-  load();
+  ASSERT_NO_FATAL_FAILURE(load());
   constexpr int kConnections = 10000;
   std::atomic<int> accepted = 0, answered = 0;
   std::thread proxy([&] {
