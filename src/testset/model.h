@@ -1,6 +1,6 @@
 // reel's on-disk test sets, modelled on Keploy's `api.keploy.io/v1beta1` YAML:
 //
-//   DIR/test-set-N/tests/test-K.yaml   one HTTP test case each (kind: Http)
+//   DIR/test-set-N/tests/test-K.yaml   one test case each (kind: Http or gRPC)
 //   DIR/test-set-N/mocks.yaml          every outbound call, one YAML document per mock
 //
 // Field names and order follow Keploy's Go structs (pkg/models: HTTPSchema, HTTPReq, HTTPResp,
