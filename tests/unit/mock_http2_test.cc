@@ -517,8 +517,8 @@ TEST(MockHttp2, AlpnFollowsTheMocks) {
   EXPECT_EQ(mock_alpn(grpc, kServer, both), "h2");
   EXPECT_EQ(mock_alpn(h2, kServer, both), "h2");
   EXPECT_EQ(mock_alpn(h1, kServer, both), "http/1.1");
-  EXPECT_EQ(mock_alpn(grpc, ep("10.0.0.1:443"), both), "h2");  // unknown server, gRPC recorded
-  EXPECT_EQ(mock_alpn(h1, ep("10.0.0.1:443"), both), "http/1.1");
+  EXPECT_EQ(mock_alpn(grpc, ep("127.0.0.9:443"), both), "h2");  // unknown server, gRPC recorded
+  EXPECT_EQ(mock_alpn(h1, ep("127.0.0.9:443"), both), "http/1.1");
   EXPECT_EQ(mock_alpn(grpc, kServer, {"http/1.1"}), "http/1.1");
   EXPECT_EQ(mock_alpn(h1, kServer, {"h2"}), "h2");  // all the client speaks
   EXPECT_EQ(mock_alpn(h1, kServer, {}), "");
