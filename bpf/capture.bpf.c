@@ -16,6 +16,7 @@
 
 #include "abi/capture.h"
 #include "conn.h"
+#include "features.h"
 #include "shared_maps.h"
 
 #define AF_INET 2
@@ -141,7 +142,7 @@ static __always_inline struct conn_val *conn_of(u32 fd, u8 role, bool fresh) {
   nv.role = role;
   nv.family = family;
   nv.protocol = protocol;
-  nv.gen = __sync_fetch_and_add(&next_gen, 1);
+  nv.gen = fetch_add(&next_gen, 1);
   if (bpf_map_update_elem(&conns, &key, &nv, BPF_ANY)) return NULL;
 
   u32 zero = 0;
@@ -246,7 +247,7 @@ static __always_inline void emit_bytes(struct conn_val *v, u32 fd, u8 dir, u8 fl
                                        u64 total, const struct cap_addr *peer) {
   if (total == 0) return;
   u64 *counter = dir == CAP_DIR_EGRESS ? &v->egress : &v->ingress;
-  u64 pos = __sync_fetch_and_add(counter, total);
+  u64 pos = fetch_add(counter, total);
   u32 zero = 0;
   struct emit_ctx *c = bpf_map_lookup_elem(&emit_state, &zero);
   if (!c) return;
@@ -271,7 +272,7 @@ static __always_inline void emit_bytes(struct conn_val *v, u32 fd, u8 dir, u8 fl
   if (!iov && copy <= CAP_CHUNK)
     emit_chunk(0, NULL); /* the common small read or write: no loop set-up */
   else
-    bpf_loop(loops, emit_chunk, NULL, 0);
+    run_loop(loops, emit_chunk);
   copy -= c->remaining; /* iovecs that ended early leave the rest as a gap too */
   if (total > copy) {
     count(CAP_CNT_CAPPED_BYTES, total - copy);
@@ -323,13 +324,12 @@ static __always_inline int stash(struct sys_enter_ctx *ctx, u32 op, int nargs) {
     struct conn_val *v = bpf_map_lookup_elem(&conns, &key);
     if (v && v->kind == KIND_OTHER && op != CALL_CONNECT) {
       /* An older stash (a call whose exit never ran) must not be taken for this one. */
-      struct stash *old = bpf_task_storage_get(&stashes, bpf_get_current_task_btf(), 0, 0);
+      struct stash *old = thread_state(stashes, false);
       if (old) old->op = 0;
       return 0;
     }
   }
-  struct stash *s = bpf_task_storage_get(&stashes, bpf_get_current_task_btf(), 0,
-                                         BPF_LOCAL_STORAGE_GET_F_CREATE);
+  struct stash *s = thread_state(stashes, true);
   if (!s) return 0;
   s->op = op;
   s->args[0] = ctx->args[0]; /* not a loop: the verifier forbids a moving ctx pointer */
@@ -364,7 +364,7 @@ ENTER(connect, CALL_CONNECT, 3)
 /* The thread's stashed arguments for `op`, or NULL. Out-of-scope threads have no storage, so
  * this is also the exit side's scope check. */
 static __always_inline struct stash *take_stash(u32 op) {
-  struct stash *s = bpf_task_storage_get(&stashes, bpf_get_current_task_btf(), 0, 0);
+  struct stash *s = thread_state(stashes, false);
   if (!s || s->op != op) {
     if (s && s->op) count(CAP_CNT_STASH_MISS, 1);
     return NULL;
@@ -385,7 +385,7 @@ static __always_inline u8 dir_of(u32 op) {
 /* A syscall inside an SSL call names the SSL's socket (for the uprobes) and makes it a TLS
  * connection, whose ciphertext is not sent: the uprobes send its plaintext. */
 static __always_inline struct conn_val *unless_tls(struct conn_val *v, u32 fd) {
-  struct tls_call *call = bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0, 0);
+  struct tls_call *call = thread_state(tls_calls, false);
   if (call && call->active) {
     if (call->fd < 0) call->fd = fd;
     v->flags |= CONN_F_TLS;
@@ -479,7 +479,7 @@ static __always_inline int exit_sendfile(struct sys_exit_ctx *ctx) {
   struct conn_val *v = finished_call(ctx, CALL_SENDFILE, &st);
   if (!v) return 0;
   u32 fd = (u32)st.args[0];
-  u64 pos = __sync_fetch_and_add(&v->egress, (u64)ctx->ret);
+  u64 pos = fetch_add(&v->egress, (u64)ctx->ret);
   struct emit_ctx c = {.fd = fd, .dir = CAP_DIR_EGRESS, .flags = CAP_F_SENDFILE, .gen = v->gen};
   emit_gap(&c, pos, (u64)ctx->ret);
   return 0;
@@ -555,6 +555,11 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child) {
 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *task) {
+  if (!have_task_storage) { /* per-thread maps keyed by thread id (features.h): this one is done */
+    int tid = task->pid;
+    bpf_map_delete_elem(&stashes, &tid);
+    bpf_map_delete_elem(&tls_calls, &tid);
+  }
   if (task->pid != task->tgid || !in_scope()) return 0;
   struct cap_exit_event e = {};
   fill_hdr(&e.h, CAP_EV_EXIT, 0, 0);

@@ -18,6 +18,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "abi/redirect.h"
+#include "features.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -430,7 +431,7 @@ static __always_inline void tuple_of(struct bpf_sock_ops *skops, struct reel_tup
 static __always_inline void side_closed(const struct reel_tuple *t, u32 mine, u32 other) {
   struct reel_orig_entry *e = bpf_map_lookup_elem(&orig_by_tuple, t);
   if (!e) return;
-  u32 old = __sync_fetch_and_or(&e->state, mine);
+  u32 old = fetch_or_bit(&e->state, mine);
   bool proxy_never_came = mine == REEL_ENTRY_CLIENT_CLOSED && !(old & REEL_ENTRY_PROXY_ATTACHED);
   if ((old & other) || proxy_never_came) {
     bpf_map_delete_elem(&orig_by_tuple, t);
@@ -511,7 +512,7 @@ int reel_proxy_sockops(struct bpf_sock_ops *skops) {
   struct reel_tuple *pt = bpf_sk_storage_get(&proxy_side, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
   if (!pt) return 1;
   *pt = t;
-  __sync_fetch_and_or(&e->state, REEL_ENTRY_PROXY_ATTACHED);
+  fetch_or_bit(&e->state, REEL_ENTRY_PROXY_ATTACHED);
   bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
   return 1;
 }

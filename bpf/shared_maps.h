@@ -27,7 +27,7 @@ struct {
 } conns SEC(".maps");
 
 /* Per-thread syscall arguments between sys_enter and sys_exit. Task storage: no hashing, no
- * locks, freed with the thread. */
+ * locks, freed with the thread. Where the kernel has none, a hash by thread id (features.h). */
 struct {
   __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
   __uint(map_flags, BPF_F_NO_PREALLOC);

@@ -19,6 +19,7 @@
 #include "abi/capture.h"
 #include "abi/tls.h"
 #include "conn.h"
+#include "features.h"
 #include "shared_maps.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -151,7 +152,7 @@ static __always_inline void emit_plaintext(struct conn_key *key, struct conn_val
     p = bpf_map_lookup_elem(&tls_positions, key);
     if (!p) return;
   }
-  u64 pos = __sync_fetch_and_add(dir == CAP_DIR_EGRESS ? &p->egress : &p->ingress, total);
+  u64 pos = fetch_add(dir == CAP_DIR_EGRESS ? &p->egress : &p->ingress, total);
   u32 zero = 0;
   struct copy_state *c = bpf_map_lookup_elem(&tls_copy, &zero);
   if (!c) return;
@@ -166,7 +167,8 @@ static __always_inline void emit_plaintext(struct conn_key *key, struct conn_val
   if (copy <= CAP_CHUNK)
     copy_chunk(0, NULL);
   else
-    bpf_loop(copy / CAP_CHUNK + 1, copy_chunk, NULL, 0);
+    run_loop(copy / CAP_CHUNK + 1, copy_chunk);
+  copy -= c->remaining; /* a bounded loop (features.h) may leave some: sent as a gap too */
   if (total > copy) {
     count(TLS_CNT_CAPPED_BYTES, total - copy);
     struct cap_data_event *e = bpf_map_lookup_elem(&tls_scratch, &zero);
@@ -207,8 +209,7 @@ int BPF_KPROBE(ssl_free, void *ssl) {
 
 static __always_inline int enter(void *ssl, const void *buf, void *out_len, u8 op) {
   if (!in_scope()) return 0;
-  struct tls_call *cur = bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0,
-                                              BPF_LOCAL_STORAGE_GET_F_CREATE);
+  struct tls_call *cur = thread_state(tls_calls, true);
   if (!cur) return 0;
   if (cur->active && cur->ssl == (u64)ssl) {
     cur->depth++; /* an inner entry point of the same call: the outer one reports */
@@ -241,14 +242,14 @@ static __always_inline int tie(struct tls_call *call, u32 tgid, struct ssl_key *
     return fd;
   }
   /* A guess, not remembered: the next call that makes a syscall ties for sure. */
-  struct stash *s = bpf_task_storage_get(&stashes, bpf_get_current_task_btf(), 0, 0);
+  struct stash *s = thread_state(stashes, false);
   if (!s) return -1;
   count(TLS_CNT_BY_LAST_FD, 1);
   return (int)s->args[0];
 }
 
 static __always_inline int leave(long ret) {
-  struct tls_call *p = bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0, 0);
+  struct tls_call *p = thread_state(tls_calls, false);
   if (!p || !p->active) return 0;
   if (p->depth) {
     p->depth--;

@@ -21,6 +21,7 @@ add_custom_command(
 
 add_custom_target(reel_bpf_skeletons)
 
+# reel_bpf_skeleton(NAME SOURCE [CLANG_FLAG...]): NAME.skel.h from SOURCE built with the flags.
 function(reel_bpf_skeleton name source)
   set(obj ${REEL_BPF_GEN_DIR}/${name}.bpf.o)
   set(skel ${REEL_BPF_GEN_DIR}/${name}.skel.h)
@@ -29,7 +30,7 @@ function(reel_bpf_skeleton name source)
     OUTPUT ${obj}
     COMMAND ${BPF_CLANG} -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror
             -I${REEL_BPF_GEN_DIR} -I${CMAKE_SOURCE_DIR}/bpf -I${CMAKE_SOURCE_DIR}
-            -c ${CMAKE_SOURCE_DIR}/${source} -o ${obj}
+            ${ARGN} -c ${CMAKE_SOURCE_DIR}/${source} -o ${obj}
     DEPENDS ${CMAKE_SOURCE_DIR}/${source} ${abi_headers} ${REEL_BPF_GEN_DIR}/vmlinux.h
     COMMENT "BPF ${source}")
   add_custom_command(

@@ -14,7 +14,10 @@
 #include <spdlog/spdlog.h>
 
 #include "capture.skel.h"
+#include "capture_baseline.skel.h"
 #include "core/unique_fd.h"
+#include "kernel/bpf_diagnose.h"
+#include "kernel/bpf_features.h"
 #include "kernel/bpf_owners.h"
 #include "kernel/libbpf_log.h"
 #include "kernel/mountinfo.h"
@@ -22,6 +25,10 @@
 namespace reel::capture {
 
 using CaptureSkel = Skeleton<::capture, ::capture__destroy>;
+// The baseline object opens as a ::capture (bpf/features.h): its globals must lie the same way.
+static_assert(sizeof(*::capture::rodata) == sizeof(*::capture_baseline::rodata) &&
+              sizeof(*::capture::data) == sizeof(*::capture_baseline::data) &&
+              sizeof(*::capture::bss) == sizeof(*::capture_baseline::bss));
 
 struct Capture::State {
   CaptureSkel skel;
@@ -162,8 +169,15 @@ Result<std::unique_ptr<Capture>> Capture::start(const CaptureConfig& config) {
   if (config.cgroup_ids.empty() == config.tgids.empty())
     return fail_msg("internal: capture needs either cgroups or processes to scope to");
   route_libbpf_logs();
-  CaptureSkel skel(capture__open());
+  BpfFeatures features = REEL_TRY(bpf_features());
+  log_fallbacks_once(features);
+  CaptureSkel skel(open_skeleton<::capture>(capture__create_skeleton, capture__destroy,
+                                            capture_baseline__elf_bytes, features));
   if (!skel) return fail_errno("cannot open the capture BPF programs");
+  skel->rodata->have_task_storage = features.task_storage;
+  skel->rodata->have_bpf_loop = features.bpf_loop;
+  REEL_TRY(adapt_thread_map(skel->maps.stashes, features));
+  REEL_TRY(adapt_thread_map(skel->maps.tls_calls, features));
   skel->rodata->scope_mode = config.cgroup_ids.empty() ? 2 : 1;
   skel->rodata->max_bytes_per_call = config.max_bytes_per_call;
   // Wake the reader early only when half the ring is pending: below that its timed drain keeps
@@ -171,8 +185,10 @@ Result<std::unique_ptr<Capture>> Capture::start(const CaptureConfig& config) {
   skel->rodata->wakeup_bytes = config.ring_bytes / 2;
   if (bpf_map__set_max_entries(skel->maps.events, config.ring_bytes) != 0)
     return fail_msg("capture ring buffer size {} is not a power of two", config.ring_bytes);
+  LibbpfMessages said;
   if (int err = capture__load(skel.get()); err != 0)
-    return fail_errno("the kernel refused the capture BPF programs (run `reel doctor`)", -err);
+    return fail_msg("{}", load_failure_message("capture", said.messages(), -err, kCaptureImpact,
+                                               map_types_of(skel->obj)));
   REEL_TRY(fill_scope(skel.get(), config));
 
   auto state = std::make_unique<State>();

@@ -19,12 +19,17 @@
 
 #include "capture/elf_symbols.h"
 #include "capture/uprobe_placement.h"
+#include "kernel/bpf_diagnose.h"
+#include "kernel/bpf_features.h"
 #include "kernel/bpf_owners.h"
 #include "tls.skel.h"
+#include "tls_baseline.skel.h"
 
 namespace reel::capture {
 
 using TlsSkel = Skeleton<::tls, ::tls__destroy>;
+// The baseline object opens as a ::tls (bpf/features.h): its globals must lie the same way.
+static_assert(sizeof(*::tls::rodata) == sizeof(*::tls_baseline::rodata));
 
 namespace {
 
@@ -151,8 +156,13 @@ TlsProbes::TlsProbes(std::unique_ptr<State> s) : s_(std::move(s)) {}
 TlsProbes::~TlsProbes() = default;
 
 Result<std::unique_ptr<TlsProbes>> TlsProbes::start(const TlsConfig& config) {
-  TlsSkel skel(tls__open());
+  BpfFeatures features = REEL_TRY(bpf_features());
+  log_fallbacks_once(features);
+  TlsSkel skel(open_skeleton<::tls>(tls__create_skeleton, tls__destroy, tls_baseline__elf_bytes, features));
   if (!skel) return fail_errno("cannot open the TLS BPF programs");
+  skel->rodata->have_task_storage = features.task_storage;
+  skel->rodata->have_bpf_loop = features.bpf_loop;
+  REEL_TRY(adapt_thread_map(skel->maps.tls_calls, features));  // unless the capture's is reused
   skel->rodata->scope_mode = config.cgroup_scope ? 1 : 2;
   skel->rodata->max_bytes_per_call = config.max_bytes_per_call;
   skel->rodata->wakeup_bytes = config.wakeup_bytes;
@@ -166,8 +176,10 @@ Result<std::unique_ptr<TlsProbes>> TlsProbes::start(const TlsConfig& config) {
     if (!m || bpf_map__reuse_fd(m, fd) != 0)
       return fail_errno(fmt::format("cannot share the capture's map '{}' with the TLS probes", name));
   }
+  LibbpfMessages said;
   if (int err = tls__load(skel.get()); err != 0)
-    return fail_errno("the kernel refused the TLS BPF programs (uprobes; run `reel doctor`)", -err);
+    return fail_msg("{}", load_failure_message("TLS", said.messages(), -err, kTlsImpact,
+                                               map_types_of(skel->obj)));
   auto state = std::make_unique<State>();
   state->skel = std::move(skel);
   state->per_process = config.per_process;

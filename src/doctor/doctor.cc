@@ -7,6 +7,9 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "capture/capture.h"
+#include "capture/tls_probes.h"
+#include "kernel/bpf_features.h"
 #include "kernel/cgroup.h"
 #include "kernel/libbpf_log.h"
 #include "kernel/mountinfo.h"
@@ -83,7 +86,7 @@ CheckResult check_redirect_group() {
   RedirectConfig c;
   c.proxy4 = Endpoint{IpAddr::from_v4(htonl(0x7f000001)), 1};
   auto r = Redirector::load(c);
-  if (!r) return bad(name, r.error().message, "see the failing program type above", "redirect, record, test");
+  if (!r) return bad(name, r.error().message, "a kernel with what is named", "redirect, record, test");
   auto cg = Cgroup::create_child(fmt::format("{}-doctor", ::getpid()));
   if (!cg) return bad(name, cg.error().message, "check cgroup v2 above", "redirect, record, test");
   if (auto a = (*r)->attach_target(cg->fd()); !a)
@@ -91,6 +94,50 @@ CheckResult check_redirect_group() {
   if (auto a = (*r)->attach_proxy(cg->fd()); !a)
     return bad(name, a.error().message, "see the failing program type above", "redirect, record, test");
   return ok(name, "connect4/6, sockops, getsockopt, getpeername4/6, sendmsg/recvmsg4/6", "redirect, record, test");
+}
+
+// Each feature the programs prefer: present, or the fallback they load with instead.
+std::vector<CheckResult> check_features() {
+  auto f = bpf_features();
+  if (!f) return {bad("BPF features", f.error().message, "unset REEL_BPF_FALLBACKS or fix it", "all")};
+  auto fallbacks = describe_fallbacks(*f);
+  auto line = [&](std::string_view key) {
+    for (const auto& l : fallbacks)
+      if (l.find(key) != std::string::npos) return l;
+    return std::string{};
+  };
+  std::string forced = f->forced.empty() ? "" : " [REEL_BPF_FALLBACKS]";
+  auto check = [&](const char* name, bool have, std::string_view key, const char* needed_by) {
+    if (have) return ok(name, "yes", needed_by);
+    return bad(name, line(key) + forced, "none needed: the fallback works; a newer kernel is faster",
+               needed_by, CheckStatus::kWarn);
+  };
+  return {check("task storage", f->task_storage, "task storage", "trace, record"),
+          check("fetching atomics", f->fetch_atomics, "atomics", "all"),
+          check("bpf_loop", f->bpf_loop, "bpf_loop", "trace, record")};
+}
+
+// The real thing: load the capture programs and attach them, scoped to this process; then the
+// TLS programs over the capture's maps (loaded, not attached: that needs a libssl to probe).
+std::vector<CheckResult> check_capture_groups() {
+  const char* name = "capture programs load+attach";
+  capture::CaptureConfig c;
+  c.tgids = {::getpid()};
+  c.ring_bytes = 1u << 16;
+  auto cap = capture::Capture::start(c);
+  if (!cap)
+    return {bad(name, cap.error().message, "a kernel with what is named, or the commands it leaves",
+                "trace, record")};
+  std::vector<CheckResult> out{ok(name, "syscall tracepoints, sched fork/exit", "trace, record")};
+  capture::TlsConfig t;
+  t.cgroup_scope = false;
+  t.capture_map_fd = [&](const char* map) { return (*cap)->map_fd(map); };
+  const char* tls = "TLS programs load";
+  if (auto probes = capture::TlsProbes::start(t); !probes)
+    out.push_back(bad(tls, probes.error().message, "a kernel with what is named", "trace, record (TLS)"));
+  else
+    out.push_back(ok(tls, "OpenSSL and Go crypto/tls uprobes", "trace, record (TLS)"));
+  return out;
 }
 
 CheckResult check_kprobes() {
@@ -129,7 +176,11 @@ std::vector<CheckResult> run_checks() {
   out.push_back(probe_map("lru_hash", BPF_MAP_TYPE_LRU_HASH, "all"));
   out.push_back(probe_map("lpm_trie", BPF_MAP_TYPE_LPM_TRIE, "redirect"));
   out.push_back(probe_map("percpu_array", BPF_MAP_TYPE_PERCPU_ARRAY, "all"));
-  if (out[0].status == CheckStatus::kOk) out.push_back(check_redirect_group());
+  for (auto& c : check_features()) out.push_back(std::move(c));
+  if (out[0].status == CheckStatus::kOk) {
+    out.push_back(check_redirect_group());
+    for (auto& c : check_capture_groups()) out.push_back(std::move(c));
+  }
   out.push_back(check_kprobes());
   return out;
 }

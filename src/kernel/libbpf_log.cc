@@ -1,5 +1,7 @@
 #include "kernel/libbpf_log.h"
 
+#include "kernel/bpf_diagnose.h"
+
 #include <bpf/libbpf.h>
 #include <spdlog/spdlog.h>
 
@@ -12,14 +14,20 @@ namespace reel {
 namespace {
 
 int print(enum libbpf_print_level level, const char* format, va_list args) {
-  char buf[2048];
-  int n = std::vsnprintf(buf, sizeof buf, format, args);
-  std::string msg(buf, n > 0 ? std::min<size_t>(n, sizeof buf - 1) : 0);
+  // Whole messages: a verifier log (one message) says why it failed at its end.
+  va_list again;
+  va_copy(again, args);
+  int n = std::vsnprintf(nullptr, 0, format, args);
+  std::string msg(n > 0 ? static_cast<size_t>(n) : 0, '\0');
+  if (n > 0) std::vsnprintf(msg.data(), msg.size() + 1, format, again);
+  va_end(again);
   while (!msg.empty() && msg.back() == '\n') msg.pop_back();
-  if (level == LIBBPF_WARN)
+  if (level == LIBBPF_WARN) {
+    LibbpfMessages::record(msg);
     spdlog::debug("libbpf: {}", msg);  // callers turn failures into their own sentence
-  else
+  } else {
     spdlog::trace("libbpf: {}", msg);
+  }
   return n;
 }
 

@@ -8,13 +8,18 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernel/bpf_diagnose.h"
+#include "kernel/bpf_features.h"
 #include "kernel/bpf_owners.h"
 #include "kernel/libbpf_log.h"
 #include "redirect.skel.h"
+#include "redirect_baseline.skel.h"
 
 namespace reel {
 
 using RedirectSkel = Skeleton<redirect, redirect__destroy>;
+// The baseline object opens as a ::redirect (bpf/features.h): its globals must lie the same way.
+static_assert(sizeof(*::redirect::rodata) == sizeof(*::redirect_baseline::rodata));
 
 struct Redirector::State {
   RedirectSkel skel;
@@ -144,11 +149,16 @@ Result<std::unique_ptr<Redirector>> Redirector::load(const RedirectConfig& confi
   if (config.proxy4 && !config.proxy4->ip.is_v4())
     return fail_msg("internal: proxy4 {} is not IPv4", config.proxy4->to_string());
   route_libbpf_logs();
-  RedirectSkel skel(redirect__open());
+  BpfFeatures features = REEL_TRY(bpf_features());
+  log_fallbacks_once(features);
+  RedirectSkel skel(open_skeleton<::redirect>(redirect__create_skeleton, redirect__destroy,
+                                              redirect_baseline__elf_bytes, features));
   if (!skel) return fail_errno("cannot open the redirect BPF programs");
   configure(skel.get(), config);
+  LibbpfMessages said;
   if (int err = redirect__load(skel.get()); err != 0)
-    return fail_errno("the kernel refused the redirect BPF programs (run `reel doctor`)", -err);
+    return fail_msg("{}", load_failure_message("redirect", said.messages(), -err, kRedirectImpact,
+                                               map_types_of(skel->obj)));
   REEL_TRY(fill_rules(skel.get(), config.rules));
   auto state = std::make_unique<State>();
   state->skel = std::move(skel);
