@@ -9,7 +9,9 @@
 # dropped events. A third kind of round (C) attaches `reel trace` to an idle process instead: the
 # programs and syscall tracepoints are on, every nginx/wrk event is rejected at the scope check.
 # C/A is the floor no consumer work can beat on this kernel. The share of idle CPU during A and B
-# shows how much of the loss is nginx and wrk waiting while reel runs.
+# shows how much of the loss is nginx and wrk waiting while reel runs. With FALLBACKS=1, a fourth
+# kind of round (D) runs B's trace with every BPF fallback forced (REEL_BPF_FALLBACKS=all: what
+# a 5.10 kernel runs, bpf/features.h), so their cost is measured in the same run.
 # Usage: bench/trace.sh [ROUNDS=3] [SECONDS=8] [CONNECTIONS=32]
 set -euo pipefail
 ROUNDS=${1:-3} SECS=${2:-8} CONNS=${3:-32}
@@ -36,7 +38,7 @@ sleep 1000000 &
 IDLE=$!
 pids+=($IDLE)
 
-declare -a A B C CPU RSS LOST IA IB
+declare -a A B C D CPU CPUD RSS LOST IA IB
 for r in $(seq "$ROUNDS"); do
   i0=$(idle_ticks)
   read -r _ rps < <(run_wrk "$URL"); A+=("$rps")
@@ -66,6 +68,21 @@ for r in $(seq "$ROUNDS"); do
   # wrk counts completed requests; connections it cut at the deadline may add a few seen by reel.
   LOST+=("$(( reqs > seen ? reqs - seen : 0 )) (kernel dropped $dropped events; wrk $reqs, reel $seen)")
   echo "round $r: without ${A[-1]} req/s, floor ${C[-1]} req/s, with ${B[-1]} req/s, reel cpu $(printf %.1f "${CPU[-1]}")%, rss ${RSS[-1]} KiB, lost ${LOST[-1]}" >&2
+
+  if [[ ${FALLBACKS:-0} == 1 ]]; then
+    REEL_BPF_FALLBACKS=all "$REEL" trace --pid "$NGINX" --format "${REEL_TRACE_FORMAT:-pretty}" -o /dev/null \
+      ${REEL_TRACE_ARGS:-} 2> "$WORK/fallback.log" &
+    REEL_PID=$!
+    for _ in $(seq 200); do grep -q "tracing pid" "$WORK/fallback.log" && break; sleep 0.05; done
+    t0=$(cpu_ticks "$REEL_PID"); s0=$(date +%s.%N)
+    read -r reqs rps < <(run_wrk "$URL"); D+=("$rps")
+    t1=$(cpu_ticks "$REEL_PID"); s1=$(date +%s.%N)
+    sleep 0.5
+    kill -INT "$REEL_PID"; wait "$REEL_PID" || true
+    CPUD+=("$(echo "($t1 - $t0) / $(getconf CLK_TCK) / ($s1 - $s0) * 100" | bc -l)")
+    seen=$(sed -n 's/^capture: \([0-9]*\) exchanges.*/\1/p' "$WORK/fallback.log")
+    echo "round $r: with every fallback ${D[-1]} req/s, reel cpu $(printf %.1f "${CPUD[-1]}")%, wrk $reqs, reel $seen" >&2
+  fi
 done
 
 ma=$(median "${A[@]}"); mb=$(median "${B[@]}")
@@ -81,3 +98,9 @@ printf '%-34s %6s%% / %s%%\n' "idle CPU without / with (median)" "$(median "${IA
 printf '%-34s %11.1f%%\n' "reel CPU (of one core, median)" "$(median "${CPU[@]}")"
 printf '%-34s %9s KiB\n' "reel peak RSS (max)" "$(printf '%s\n' "${RSS[@]}" | sort -n | tail -1)"
 for l in "${LOST[@]}"; do echo "exchanges lost: $l"; done
+if ((${#D[@]})); then
+  md=$(median "${D[@]}")
+  printf '%-34s %12s\n' "with every fallback (req/s)" "$md"
+  printf '%-34s %12.3f\n' "ratio fallbacks/without" "$(echo "$md / $ma" | bc -l)"
+  printf '%-34s %11.1f%%\n' "reel CPU with fallbacks (median)" "$(median "${CPUD[@]}")"
+fi

@@ -188,7 +188,7 @@ Result<std::unique_ptr<Capture>> Capture::start(const CaptureConfig& config) {
   LibbpfMessages said;
   if (int err = capture__load(skel.get()); err != 0)
     return fail_msg("{}", load_failure_message("capture", said.messages(), -err, kCaptureImpact,
-                                               map_types_of(skel->obj)));
+                                               facts_of(skel->obj)));
   REEL_TRY(fill_scope(skel.get(), config));
 
   auto state = std::make_unique<State>();

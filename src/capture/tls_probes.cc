@@ -179,7 +179,7 @@ Result<std::unique_ptr<TlsProbes>> TlsProbes::start(const TlsConfig& config) {
   LibbpfMessages said;
   if (int err = tls__load(skel.get()); err != 0)
     return fail_msg("{}", load_failure_message("TLS", said.messages(), -err, kTlsImpact,
-                                               map_types_of(skel->obj)));
+                                               facts_of(skel->obj)));
   auto state = std::make_unique<State>();
   state->skel = std::move(skel);
   state->per_process = config.per_process;

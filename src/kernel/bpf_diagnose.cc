@@ -46,6 +46,22 @@ constexpr MapSince kMaps[] = {
     {"percpu_array", "per-CPU array maps", "4.6"},
 };
 
+struct HookSince {
+  const char* prefix;  // of the program's section
+  const char* what;
+  const char* version;
+};
+
+constexpr HookSince kHooks[] = {
+    {"cgroup/getpeername", "cgroup getpeername hooks", "5.8"},
+    {"cgroup/getsockopt", "cgroup getsockopt hooks", "5.3"},
+    {"cgroup/recvmsg", "cgroup recvmsg hooks", "5.2"},
+    {"cgroup/sendmsg", "cgroup sendmsg hooks", "4.18"},
+    {"cgroup/connect", "cgroup connect hooks", "4.17"},
+    {"sockops", "sock_ops programs", "4.13"},
+    {"tp_btf/", "BTF tracepoints", "5.5"},
+};
+
 std::string helper_cause(int id, std::string_view name) {
   for (const auto& h : kHelpers)
     if (h.id == id || (!name.empty() && name == h.name))
@@ -112,7 +128,7 @@ void LibbpfMessages::record(std::string_view message) {
   if (current) current->messages_.emplace_back(message);
 }
 
-std::string diagnose_load_failure(const std::vector<std::string>& messages, const MapTypeOf& map_type) {
+std::string diagnose_load_failure(const std::vector<std::string>& messages, const ObjectFacts& facts) {
   static const std::regex prog_failed(R"(prog '([^']+)': (BPF program load failed|failed to load))");
   static const std::regex map_failed(R"(map '([^']+)': failed to create)");
   static const std::regex btf_missing(R"(failed to find kernel BTF type ID of '([^']+)')");
@@ -147,21 +163,26 @@ std::string diagnose_load_failure(const std::vector<std::string>& messages, cons
     }
   }
   if (!map.empty()) {
-    std::string type = map_type ? map_type(map) : std::string{};
+    std::string type = facts.map_type ? facts.map_type(map) : std::string{};
     return type.empty() ? fmt::format("map {} could not be created", map)
                         : fmt::format("map {} needs {}", map, describe_map_type(type));
   }
   if (program.empty()) return {};
   std::string cause = cause_from_log(log);
-  return cause.empty() ? fmt::format("program {} was refused", program)
-                       : fmt::format("program {} {}", program, cause);
+  if (!cause.empty()) return fmt::format("program {} {}", program, cause);
+  // Refused before the verifier ran: most often a hook this kernel does not have.
+  std::string section = facts.section ? facts.section(program) : std::string{};
+  for (const auto& h : kHooks)
+    if (section.starts_with(h.prefix))
+      return fmt::format("program {} needs {} (Linux {})", program, h.what, h.version);
+  return fmt::format("program {} was refused", program);
 }
 
 std::string load_failure_message(std::string_view group, const std::vector<std::string>& messages,
-                                 int err, std::string_view impact, const MapTypeOf& map_type) {
+                                 int err, std::string_view impact, const ObjectFacts& facts) {
   struct utsname u{};
   ::uname(&u);
-  std::string cause = diagnose_load_failure(messages, map_type);
+  std::string cause = diagnose_load_failure(messages, facts);
   if (cause.empty()) cause = std::strerror(err);
   return fmt::format("the kernel ({}) refused the {} BPF programs: {}. {}", u.release, group, cause,
                      impact);
@@ -171,12 +192,19 @@ std::string load_failure_message(std::string_view group, const std::vector<std::
 
 namespace reel {
 
-MapTypeOf map_types_of(const bpf_object* obj) {
-  return [obj](std::string_view name) -> std::string {
+ObjectFacts facts_of(const bpf_object* obj) {
+  ObjectFacts f;
+  f.map_type = [obj](std::string_view name) -> std::string {
     const bpf_map* m = bpf_object__find_map_by_name(obj, std::string(name).c_str());
     const char* type = m ? libbpf_bpf_map_type_str(bpf_map__type(m)) : nullptr;
     return type ? type : "";
   };
+  f.section = [obj](std::string_view name) -> std::string {
+    const bpf_program* p = bpf_object__find_program_by_name(obj, std::string(name).c_str());
+    const char* sec = p ? bpf_program__section_name(p) : nullptr;
+    return sec ? sec : "";
+  };
+  return f;
 }
 
 }  // namespace reel

@@ -28,22 +28,25 @@ class LibbpfMessages {
   LibbpfMessages* outer_;
 };
 
-// The type of a map by name, as libbpf_bpf_map_type_str names it ("" if unknown).
-using MapTypeOf = std::function<std::string(std::string_view map)>;
+// What the refused object says about its own maps and programs ("" where unknown).
+struct ObjectFacts {
+  std::function<std::string(std::string_view map)> map_type;  // as libbpf_bpf_map_type_str
+  std::function<std::string(std::string_view prog)> section;  // "cgroup/getpeername4"
+};
 
 // What failed and why, e.g. "program on_exit_read needs the bpf_loop helper (Linux 5.17)" or
 // "map stashes needs task storage maps (Linux 5.11)"; the verifier's own last word when no
 // known feature explains it; "" when the messages name no failure.
 std::string diagnose_load_failure(const std::vector<std::string>& libbpf_messages,
-                                  const MapTypeOf& map_type = {});
+                                  const ObjectFacts& facts = {});
 
 // The error for a group that did not load: "the kernel (RELEASE) refused the GROUP BPF programs:
 // CAUSE. IMPACT". `err` is the load's errno, used when nothing better is known.
 std::string load_failure_message(std::string_view group, const std::vector<std::string>& messages,
-                                 int err, std::string_view impact, const MapTypeOf& map_type = {});
+                                 int err, std::string_view impact, const ObjectFacts& facts = {});
 
-// MapTypeOf for the maps of a libbpf object.
-MapTypeOf map_types_of(const bpf_object* obj);
+// The facts of a libbpf object.
+ObjectFacts facts_of(const bpf_object* obj);
 
 // What each group's failure costs, for load_failure_message and `reel doctor`.
 inline constexpr std::string_view kRedirectImpact =

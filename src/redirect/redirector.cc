@@ -158,7 +158,7 @@ Result<std::unique_ptr<Redirector>> Redirector::load(const RedirectConfig& confi
   LibbpfMessages said;
   if (int err = redirect__load(skel.get()); err != 0)
     return fail_msg("{}", load_failure_message("redirect", said.messages(), -err, kRedirectImpact,
-                                               map_types_of(skel->obj)));
+                                               facts_of(skel->obj)));
   REEL_TRY(fill_rules(skel.get(), config.rules));
   auto state = std::make_unique<State>();
   state->skel = std::move(skel);

@@ -54,9 +54,21 @@ TEST(BpfDiagnose, MapThatCannotBeCreatedNamesItsType) {
       "Error in bpf_create_map_xattr(stashes):Invalid argument(-22). Retrying without BTF.",
       "map 'stashes': failed to create: Invalid argument(-22)",
       "failed to load object '/var/cache/reel-kernels/capture.bpf.o'"};
-  auto types = [](std::string_view name) { return name == "stashes" ? std::string("task_storage") : std::string(); };
-  EXPECT_EQ(diagnose_load_failure(m, types), "map stashes needs task storage maps (Linux 5.11)");
+  ObjectFacts facts;
+  facts.map_type = [](std::string_view name) { return name == "stashes" ? std::string("task_storage") : std::string(); };
+  EXPECT_EQ(diagnose_load_failure(m, facts), "map stashes needs task storage maps (Linux 5.11)");
   EXPECT_EQ(diagnose_load_failure(m), "map stashes could not be created");
+}
+
+TEST(BpfDiagnose, HookRefusedBeforeVerificationIsNamedBySection) {
+  // A kernel without the attach type refuses the load with EINVAL and an empty log.
+  std::vector<std::string> m = {"prog 'reel_getpeername4': BPF program load failed: Invalid argument",
+                                "prog 'reel_getpeername4': failed to load: -22"};
+  ObjectFacts facts;
+  facts.section = [](std::string_view) { return std::string("cgroup/getpeername4"); };
+  EXPECT_EQ(diagnose_load_failure(m, facts),
+            "program reel_getpeername4 needs cgroup getpeername hooks (Linux 5.8)");
+  EXPECT_EQ(diagnose_load_failure(m), "program reel_getpeername4 was refused");
 }
 
 TEST(BpfDiagnose, UnknownCauseQuotesTheVerifiersLastWord) {
