@@ -17,6 +17,7 @@
 
 #include "capture/capture.h"
 #include "harness.h"
+#include "kernel/bpf_features.h"
 #include "kernel/cgroup.h"
 
 namespace reel {
@@ -281,11 +282,17 @@ class CaptureFallbackTest : public CaptureTest, public ::testing::WithParamInter
 };
 
 TEST_P(CaptureFallbackTest, StreamsRebuildExactlyAndTheFallbackShows) {
-  const std::string fallback = GetParam();
+  // What loaded: the forced fallback, and on an older kernel (the matrix) whatever it lacks too.
+  auto features = bpf_features();
+  ASSERT_TRUE(features) << features.error().message;
+  const std::string_view forced = GetParam();
+  if (forced == "task_storage") EXPECT_FALSE(features->task_storage);
+  if (forced == "bpf_loop") EXPECT_FALSE(features->bpf_loop);
+  if (forced == "atomics") EXPECT_FALSE(features->fetch_atomics || features->bpf_loop);
   bpf_map_info info{};
   std::uint32_t len = sizeof info;
   ASSERT_EQ(bpf_obj_get_info_by_fd(cap_->map_fd("stashes"), &info, &len), 0);
-  EXPECT_EQ(info.type, fallback == "task_storage" ? BPF_MAP_TYPE_LRU_HASH : BPF_MAP_TYPE_TASK_STORAGE);
+  EXPECT_EQ(info.type, features->task_storage ? BPF_MAP_TYPE_TASK_STORAGE : BPF_MAP_TYPE_LRU_HASH);
 
   auto server = testing::listen_tcp("127.0.0.1");
   const std::string big = random_bytes(60000, 7);  // 8 chunks, under the 64 KiB per-call cap
@@ -316,7 +323,7 @@ TEST_P(CaptureFallbackTest, StreamsRebuildExactlyAndTheFallbackShows) {
   EXPECT_TRUE(out.substr(0, big.size()) == big) << "the 60000-byte write differs";
   // The bounded loop copies 16 iovecs of one call; the other 4 (400 bytes) arrive as a gap.
   // The baseline object (atomics) has no bpf_loop either.
-  bool bounded = fallback == "bpf_loop" || fallback == "atomics";
+  bool bounded = !features->bpf_loop;
   std::size_t copied = bounded ? 16 * 100 : parts.size();
   EXPECT_TRUE(out.substr(big.size(), copied) == parts.substr(0, copied)) << "the writev differs";
   EXPECT_EQ(got_.gap(gen, CAP_DIR_EGRESS), parts.size() - copied);

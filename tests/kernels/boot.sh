@@ -6,8 +6,15 @@
 #
 # The command runs in a chroot of the host's / (read-only, tmpfs on /tmp and /run) with proc,
 # sys, dev, cgroup2 (/sys/fs/cgroup), bpffs and tracefs mounted and `lo` up. Its cwd is the
-# directory boot.sh was started from. Packages: qemu-system-x86 busybox-static kmod cpio.
+# directory boot.sh was started from. The guest cannot write to the host: qemu exports / with
+# readonly=on and the guest mounts it ro; it has no network (-nic none).
+#
+# Exit code: the command's; 124 when qemu was killed after $REEL_KERNEL_TIMEOUT s (default 600);
+# 125 when the guest stopped without finishing the command (panic, a failed 9p mount); 1 when the
+# kernel package could not be found or downloaded; 2 for an unknown series.
+# Packages (scripts/setup installs them): qemu-system-x86 busybox-static kmod cpio xz-utils zstd.
 # Kernel packages are cached under $REEL_KERNEL_CACHE (default /var/cache/reel-kernels).
+# REEL_KERNEL_CONSOLE=FILE keeps the guest's whole serial console there.
 set -euo pipefail
 
 series=${1:?usage: boot.sh 5.10|6.1|6.12 [--] COMMAND...}
@@ -26,14 +33,16 @@ cache=${REEL_KERNEL_CACHE:-/var/cache/reel-kernels}
 mem=${REEL_KERNEL_MEM:-1024}
 timeout_s=${REEL_KERNEL_TIMEOUT:-600}
 
-need=()
-command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
-[[ -x /bin/busybox ]] || need+=(busybox-static)
-command -v depmod >/dev/null || need+=(kmod)
-command -v cpio >/dev/null || need+=(cpio)
-if ((${#need[@]})); then
-  echo "boot.sh: installing ${need[*]}" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
+missing=()
+command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
+[[ -x /bin/busybox ]] || missing+=(busybox-static)
+command -v depmod >/dev/null || missing+=(kmod)
+command -v cpio >/dev/null || missing+=(cpio)
+command -v xz >/dev/null || missing+=(xz-utils)
+command -v zstd >/dev/null || missing+=(zstd)
+if ((${#missing[@]})); then
+  echo "boot.sh: missing packages: ${missing[*]} (scripts/setup installs them)" >&2
+  exit 1
 fi
 
 # --- fetch the kernel package (private apt config, cached) ---------------------------------
@@ -55,7 +64,10 @@ apt_opts=(-o "Dir::Etc::SourceList=$sources" -o "Dir::Etc::SourceParts=/nonexist
 kdir=$cache/$series
 if [[ ! -f $kdir/ready ]]; then
   if [[ ! -f $apt_dir/updated ]] || [[ -n $(find "$apt_dir/updated" -mtime +1) ]]; then
-    apt-get "${apt_opts[@]}" update -qq >&2
+    if ! apt-get "${apt_opts[@]}" update -qq --error-on=any >&2; then
+      echo "boot.sh: apt-get update of bullseye, bookworm, bookworm-backports from $uri failed" >&2
+      exit 1
+    fi
     touch "$apt_dir/updated"
   fi
   # Newest linux-image-<series>.N-M-amd64-unsigned (backports: <series>.N+debNN-amd64-unsigned).
@@ -65,7 +77,8 @@ if [[ ! -f $kdir/ready ]]; then
   ver=$(apt-cache "${apt_opts[@]}" policy "$pkg" | awk '/Candidate:/ {print $2}')
   echo "boot.sh: fetching $pkg $ver" >&2
   rm -rf "$kdir.tmp"; mkdir -p "$kdir.tmp"
-  (cd "$kdir.tmp" && apt-get "${apt_opts[@]}" download -qq "$pkg" >&2 && mv ./*.deb kernel.deb)
+  (cd "$kdir.tmp" && apt-get "${apt_opts[@]}" download -qq "$pkg" >&2 && mv ./*.deb kernel.deb) \
+    || { echo "boot.sh: downloading $pkg $ver from $uri failed" >&2; exit 1; }
   dpkg --fsys-tarfile "$kdir.tmp/kernel.deb" | tar -x -C "$kdir.tmp" --wildcards './boot/vmlinuz-*'
   mv "$kdir.tmp"/boot/vmlinuz-* "$kdir.tmp/vmlinuz"
   echo "$pkg $ver" > "$kdir.tmp/package"
@@ -146,8 +159,8 @@ echo "=== reel-guest: exit $?"
 poweroff -f
 INIT
   chmod +x "$ird/init"
-  (cd "$ird" && find . | cpio -o -H newc --quiet | gzip -1) > "$initrd.new"
-  mv "$initrd.new" "$initrd"
+  (cd "$ird" && find . | cpio -o -H newc --quiet | gzip -1) > "$initrd.$$"
+  mv "$initrd.$$" "$initrd"  # atomic: another boot.sh may be reading it
   rm -rf "$ird" "$pkgroot"
 fi
 
@@ -163,17 +176,35 @@ trap '[[ -n ${REEL_KERNEL_KEEP:-} ]] || rm -rf "$run"' EXIT
 cat "$initrd" "$run/cmd.gz" > "$run/initrd.gz"
 
 start=$(date +%s)
-timeout "$timeout_s" qemu-system-x86_64 -machine q35 -cpu max -m "$mem" -smp 1 -nographic -no-reboot \
+# SIGTERM ends qemu at once; -k: SIGKILL 10 s later if it has not.
+qemu_rc=0
+timeout -k 10 "$timeout_s" qemu-system-x86_64 -machine q35 -cpu max -m "$mem" -smp 1 -nographic -no-reboot \
   -kernel "$vmlinuz" -initrd "$run/initrd.gz" \
   -append "console=ttyS0 panic=-1 quiet loglevel=3" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
-  -nic none < /dev/null > "$run/console" 2>&1 || true
-tr -d '\r' < "$run/console" | sed -n '/=== reel-guest: start/,/=== reel-guest: exit/p' | sed 's/^.*=== reel-guest/=== reel-guest/'
-rc=$(tr -d '\r' < "$run/console" | sed -n 's/^.*=== reel-guest: exit \([0-9]*\).*/\1/p' | tail -1)
+  -nic none < /dev/null > "$run/console" 2>&1 || qemu_rc=$?
+# Without the carriage returns and the terminal resets SeaBIOS sends.
+tr -d '\r' < "$run/console" | sed 's/\x1bc//g; s/\x1b\[[0-9;?]*[a-zA-Z]//g' > "$run/console.txt"
+[[ -z ${REEL_KERNEL_CONSOLE:-} ]] || cp "$run/console.txt" "$REEL_KERNEL_CONSOLE"
+sed -n '/=== reel-guest: start/,/=== reel-guest: exit/p' "$run/console.txt" \
+  | sed 's/^.*=== reel-guest/=== reel-guest/'
+rc=$(sed -n 's/^.*=== reel-guest: exit \([0-9]*\).*/\1/p' "$run/console.txt" | tail -1)
 echo "=== boot.sh: $(cat "$kdir/package"), $(($(date +%s) - start)) s, exit ${rc:-none}" >&2
-if [[ -z $rc ]]; then
-  echo "boot.sh: the guest did not finish; console tail:" >&2
-  tr -d '\r' < "$run/console" | tail -30 >&2
-  exit 125
+if [[ -n $rc ]]; then
+  exit "$rc"
 fi
-exit "$rc"
+timed_out=
+((qemu_rc == 124 || qemu_rc == 137)) && timed_out=1
+if [[ -n $timed_out ]]; then
+  echo "boot.sh: timed out: qemu killed after ${timeout_s} s (REEL_KERNEL_TIMEOUT)" >&2
+else
+  echo "boot.sh: the guest stopped without finishing its command (qemu exit $qemu_rc)" >&2
+fi
+if grep -q '=== reel-guest: start' "$run/console.txt"; then
+  echo "boot.sh: the command's output so far is above" >&2
+else  # it never got to the command: the console says why (kernel panic, 9p mount...)
+  echo "boot.sh: the guest never started the command; console tail:" >&2
+  tail -30 "$run/console.txt" >&2
+fi
+[[ -n $timed_out ]] && exit 124
+exit 125

@@ -1,31 +1,157 @@
 #!/bin/bash
-# Runs `reel doctor` and the bpf-labelled tests under each of Debian's kernels (tests/kernels/boot.sh)
-# and prints a per-kernel table.   tests/kernels/matrix.sh BUILD_DIR [KERNEL...]   (root)
-set -uo pipefail
+# The kernel matrix: `reel doctor` and the bpf-labelled tests (checks.sh) under each of Debian's
+# kernels, booted with boot.sh (qemu TCG), then on the host, then on the host again with every
+# BPF fallback forced (REEL_BPF_FALLBACKS=all). Prints a table with one row per run.
+#
+#   tests/kernels/matrix.sh BUILD_DIR [KERNEL...]     (root; KERNEL: 5.10 6.1 6.12, the default)
+#
+# Exits 1 when any row failed: the guest did not boot or did not finish (every run is killed
+# after REEL_KERNEL_TIMEOUT s, 300 here by default), doctor failed, a bpf test failed or crashed,
+# or no bpf test ran. Each failing row's failed tests and the tail of its log are printed.
+# Logs: $REEL_KERNEL_OUT (default /var/cache/reel-kernels/out): ROW.log, and for a guest
+# ROW.console, its whole serial console. REEL_GTEST_FILTER narrows the bpf tests.
+set -euo pipefail
+
 here=$(cd "$(dirname "$0")" && pwd)
-build=${1:?usage: matrix.sh BUILD_DIR [5.10 6.1 6.12]}
+build=${1:?usage: matrix.sh BUILD_DIR [KERNEL...]}
 shift
 (($#)) || set -- 5.10 6.1 6.12
 build=$(cd "$build" && pwd)
-out=${REEL_KERNEL_OUT:-/var/cache/reel-kernels/out}
-mkdir -p "$out"
-rows=()
-for k in "$@"; do
-  start=$(date +%s)
-  "$here/boot.sh" "$k" -- sh -c "
-    echo '--- doctor'; '$build/reel' doctor; echo \"--- doctor rc=\$?\"
-    echo '--- bpf tests'; '$build/tests/reel_bpf_tests' --gtest_brief=1 ${REEL_GTEST_FILTER:+--gtest_filter=$REEL_GTEST_FILTER} 2>&1; echo \"--- bpf rc=\$?\"
-  " > "$out/$k.log" 2>&1
-  secs=$(($(date +%s) - start))
-  doctor=$(grep -Eo '[0-9]+ checks: [0-9]+ ok, [0-9]+ failed' "$out/$k.log" | tail -1)
-  ran=$(grep -Eo '\[==========\] [0-9]+ tests? from [0-9]+ test suites? ran' "$out/$k.log" | grep -Eo '^\[==========\] [0-9]+' | grep -Eo '[0-9]+$')
-  passed=$(grep -Eo '\[  PASSED  \] [0-9]+' "$out/$k.log" | grep -Eo '[0-9]+$')
-  skipped=$(grep -Eo '\[  SKIPPED \] [0-9]+' "$out/$k.log" | head -1 | grep -Eo '[0-9]+$')
-  failed=$(grep -Ec '^\[  FAILED  \] [A-Za-z0-9_/]+\.[A-Za-z0-9_/]+ \([0-9]+ ms\)' "$out/$k.log")
-  rc=$(sed -n 's/^--- bpf rc=//p' "$out/$k.log")
-  kver=$(sed -n 's/.*=== reel-guest: start //p' "$out/$k.log" | head -1)
-  rows+=("$(printf '%-22s %-30s ran %-4s passed %-4s skipped %-4s failed %-4s rc %-4s %4ss' \
-    "${kver:-$k (no boot)}" "${doctor:-doctor: ?}" "${ran:-?}" "${passed:-0}" "${skipped:-0}" "${failed:-0}" "${rc:-?}" "$secs")")
+out=${REEL_KERNEL_OUT:-${REEL_KERNEL_CACHE:-/var/cache/reel-kernels}/out}
+export REEL_KERNEL_TIMEOUT=${REEL_KERNEL_TIMEOUT:-300}
+filter=${REEL_GTEST_FILTER:-}
+
+for f in "$build/reel" "$build/tests/reel_bpf_tests"; do
+  [[ -x $f ]] || { echo "matrix.sh: $f is missing (build it first)" >&2; exit 2; }
 done
+# A guest sees the host's / read-only, but with its own tmpfs on these.
+case "$build/:$here/" in
+  /tmp/* | /run/* | /var/tmp/* | *:/tmp/* | *:/run/* | *:/var/tmp/*)
+    echo "matrix.sh: the build and the tree must not be under /tmp, /run or /var/tmp:" \
+      "the guest has its own tmpfs there" >&2
+    exit 2 ;;
+esac
+mkdir -p "$out"
+
+table_line() {  # table_line ROW KERNEL DOCTOR RAN PASSED FAILED SKIPPED SECS RESULT
+  printf '%-15s %-22s %-13s %4s %6s %6s %7s %5s  %s\n' "$@"
+}
+rows=()     # the table's rows
+failing=()  # names of the rows that failed
+
+count() {  # count REGEX FILE: lines matching
+  grep -Ec "$1" "$2" || true
+}
+
+failed_tests() {  # failed_tests LOG: one name per failed test
+  sed -nE 's/^\[  FAILED  \] (.*) \([0-9]+ ms\)$/\1/p' "$1"
+}
+
+died_in() {  # died_in LOG: the test that started and has no result line, the one the binary died in
+  awk '/^\[ RUN      \] / {t = $4}
+    /^\[ +(OK|FAILED|SKIPPED) +\] .* \([0-9]+ ms\)$/ {t = ""}
+    END {print t}' "$1"
+}
+
+# score NAME LOG EXIT SECONDS: adds NAME's row; a failed row also goes to failing[].
+score() {
+  local name=$1 log=$2 rc=$3 secs=$4
+  local release doctor_rc doctor_sum doctor=- bpf_rc ran passed failed skipped crashed
+  local n ok bad='' timed_out='' result=ok p problems=()
+  release=$(sed -n 's/^--- kernel //p' "$log" | head -1)
+  doctor_rc=$(sed -n 's/^--- doctor rc=//p' "$log" | head -1)
+  doctor_sum=$(grep -Eo '^[0-9]+ checks: [0-9]+ ok, [0-9]+ failed' "$log" | tail -1 || true)
+  bpf_rc=$(sed -n 's/^--- bpf rc=//p' "$log" | head -1)
+  ran=$(count '^\[ RUN      \] ' "$log")
+  passed=$(count '^\[       OK \] .* \([0-9]+ ms\)$' "$log")
+  failed=$(count '^\[  FAILED  \] .* \([0-9]+ ms\)$' "$log")
+  skipped=$(count '^\[  SKIPPED \] .* \([0-9]+ ms\)$' "$log")
+  crashed=$(died_in "$log")
+
+  if [[ -n $doctor_sum ]]; then
+    read -r n _ ok _ bad _ <<< "$doctor_sum"
+    doctor="$ok ok"
+    ((n - ok - bad == 0)) || doctor+=" $((n - ok - bad)) warn"
+    ((bad == 0)) || doctor+=" $bad FAIL"
+  elif [[ -n $doctor_rc ]]; then
+    doctor="exit $doctor_rc"
+  fi
+  ((rc == 124 || rc == 137)) && timed_out=" (timed out after $REEL_KERNEL_TIMEOUT s)"
+  if [[ -z $release ]]; then
+    if [[ -n $timed_out ]]; then
+      problems+=("did not boot${timed_out}")
+    else  # boot.sh's last complaint says why: an unknown series, a failed download...
+      problems+=("did not boot: $(grep -E '^boot\.sh: ' "$log" | tail -1 || echo "exit $rc")")
+    fi
+  else
+    if [[ -z $doctor_rc ]]; then
+      problems+=("doctor did not run")
+    elif [[ -n $bad && $bad != 0 ]]; then
+      problems+=("doctor: $bad checks failed")
+    elif [[ $doctor_rc != 0 ]]; then
+      problems+=("doctor exit $doctor_rc")
+    fi
+    ((failed == 0)) || problems+=("$failed tests failed")
+    if [[ -n $crashed && -n $timed_out ]]; then
+      problems+=("timed out after $REEL_KERNEL_TIMEOUT s in $crashed")
+    elif [[ -n $crashed ]]; then
+      problems+=("died in $crashed (exit ${bpf_rc:-$rc})")
+    elif [[ -z $bpf_rc ]]; then
+      problems+=("did not finish${timed_out:- (exit $rc)}")
+    elif ((bpf_rc != 0 && failed == 0)); then
+      problems+=("bpf tests exit $bpf_rc")
+    fi
+    [[ -z $bpf_rc ]] || ((ran > 0)) || problems+=("no bpf test ran")
+  fi
+
+  if ((${#problems[@]})); then
+    result="FAIL: ${problems[0]}"
+    for p in "${problems[@]:1}"; do result+="; $p"; done
+    failing+=("$name")
+  fi
+  rows+=("$(table_line "$name" "${release:--}" "$doctor" "$ran" "$passed" "$failed" \
+    "$skipped" "$secs" "$result")")
+  printf '%s\n' "${rows[-1]}"
+}
+
+# run_row NAME COMMAND...: runs COMMAND with its output in $out/NAME.log, then scores it.
+run_row() {
+  local name=$1 rc=0 start=$SECONDS
+  shift
+  echo "== kernel matrix: $name"
+  "$@" > "$out/$name.log" 2>&1 || rc=$?
+  score "$name" "$out/$name.log" "$rc" $((SECONDS - start))
+}
+
+started=$SECONDS
+for k in "$@"; do
+  rm -f "$out/$k.console"
+  run_row "$k" env REEL_KERNEL_CONSOLE="$out/$k.console" \
+    "$here/boot.sh" "$k" -- "$here/checks.sh" "$build" "$filter"
+done
+run_row host env -u REEL_BPF_FALLBACKS \
+  timeout -k 10 "$REEL_KERNEL_TIMEOUT" "$here/checks.sh" "$build" "$filter"
+run_row host+fallbacks env REEL_BPF_FALLBACKS=all \
+  timeout -k 10 "$REEL_KERNEL_TIMEOUT" "$here/checks.sh" "$build" "$filter"
+
+for name in "${failing[@]}"; do
+  log=$out/$name.log
+  echo
+  echo "== $name failed"
+  failed_tests "$log" | sed 's/^/  failed: /'
+  died=$(died_in "$log")
+  [[ -z $died ]] || echo "  died in: $died"
+  echo "== the last 40 lines of $log (cut at 200 columns):"
+  tail -40 "$log" | cut -c1-200 | sed 's/^/  | /'
+done
+
+echo
+echo "== kernel matrix: reel doctor and the bpf tests of $build, $((SECONDS - started)) s"
+table_line row kernel doctor ran passed failed skipped secs result
 printf '%s\n' "${rows[@]}"
 echo "logs: $out"
+if ((${#failing[@]})); then
+  echo "kernel matrix: FAILED: ${failing[*]}"
+  exit 1
+fi
+echo "kernel matrix: all ${#rows[@]} rows passed"
