@@ -59,15 +59,17 @@ static __always_inline u64 fetch_add(u64 *p, u64 v) {
 #endif
 }
 
-/* Sets `bit` in *p, returning the old value. The baseline object adds the bit when a read shows
- * it clear: right for bits that one side sets once, as the redirect's entry states are. */
-static __always_inline u32 fetch_or_bit(u32 *p, u32 bit) {
+/* Sets `bit` in *p (each bit is set once, by one side) and returns the word's other bits: as
+ * they were before, or in the baseline object as they are once `bit` is set. Of two sides that
+ * set their bits at the same instant, the later one sees the other's either way; in the baseline
+ * object both may, so whatever a caller does on seeing the other's bit must be safe to do twice
+ * (delete an entry, and count it only when the delete succeeds). */
+static __always_inline u32 set_bit_seen(u32 *p, u32 bit) {
 #ifdef REEL_BPF_BASELINE
-  u32 old = *(volatile u32 *)p;
-  if (!(old & bit)) __sync_fetch_and_add(p, bit);
-  return old;
+  if (!(*(volatile u32 *)p & bit)) __sync_fetch_and_add(p, bit); /* the plain atomic add */
+  return *(volatile u32 *)p & ~bit;
 #else
-  return __sync_fetch_and_or(p, bit);
+  return __sync_fetch_and_or(p, bit) & ~bit;
 #endif
 }
 

@@ -431,12 +431,11 @@ static __always_inline void tuple_of(struct bpf_sock_ops *skops, struct reel_tup
 static __always_inline void side_closed(const struct reel_tuple *t, u32 mine, u32 other) {
   struct reel_orig_entry *e = bpf_map_lookup_elem(&orig_by_tuple, t);
   if (!e) return;
-  u32 old = fetch_or_bit(&e->state, mine);
-  bool proxy_never_came = mine == REEL_ENTRY_CLIENT_CLOSED && !(old & REEL_ENTRY_PROXY_ATTACHED);
-  if ((old & other) || proxy_never_came) {
-    bpf_map_delete_elem(&orig_by_tuple, t);
+  u32 seen = set_bit_seen(&e->state, mine);
+  bool proxy_never_came = mine == REEL_ENTRY_CLIENT_CLOSED && !(seen & REEL_ENTRY_PROXY_ATTACHED);
+  /* Both sides may get here for one entry (bpf/features.h): the delete that succeeds counts. */
+  if (((seen & other) || proxy_never_came) && bpf_map_delete_elem(&orig_by_tuple, t) == 0)
     count(REEL_ACT_UNFILED);
-  }
 }
 
 /* The app's side (target cgroup). */
@@ -512,7 +511,7 @@ int reel_proxy_sockops(struct bpf_sock_ops *skops) {
   struct reel_tuple *pt = bpf_sk_storage_get(&proxy_side, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
   if (!pt) return 1;
   *pt = t;
-  fetch_or_bit(&e->state, REEL_ENTRY_PROXY_ATTACHED);
+  set_bit_seen(&e->state, REEL_ENTRY_PROXY_ATTACHED);
   bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
   return 1;
 }

@@ -1,5 +1,6 @@
 #!/bin/bash
-# The kernel matrix: `reel doctor` and the bpf-labelled tests (checks.sh) under each of Debian's
+# The kernel matrix: `reel doctor`, the bpf-labelled tests and an end-to-end trace, record and
+# test (checks.sh, smoke.sh) under each of Debian's
 # kernels, booted with boot.sh (qemu TCG), then on the host, then on the host again with every
 # BPF fallback forced (REEL_BPF_FALLBACKS=all). Prints a table with one row per run.
 #
@@ -7,7 +8,7 @@
 #
 # Exits 1 when any row failed: the guest did not boot or did not finish (every run is killed
 # after REEL_KERNEL_TIMEOUT s, 300 here by default), doctor failed, a bpf test failed or crashed,
-# or no bpf test ran. Each failing row's failed tests and the tail of its log are printed.
+# no bpf test ran, or the smoke run failed. Each failing row's failed tests and the tail of its log are printed.
 # Logs: $REEL_KERNEL_OUT (default /var/cache/reel-kernels/out): ROW.log, and for a guest
 # ROW.console, its whole serial console. REEL_GTEST_FILTER narrows the bpf tests.
 set -euo pipefail
@@ -33,8 +34,8 @@ case "$build/:$here/" in
 esac
 mkdir -p "$out"
 
-table_line() {  # table_line ROW KERNEL DOCTOR RAN PASSED FAILED SKIPPED SECS RESULT
-  printf '%-15s %-22s %-13s %4s %6s %6s %7s %5s  %s\n' "$@"
+table_line() {  # table_line ROW KERNEL DOCTOR RAN PASSED FAILED SKIPPED SMOKE SECS RESULT
+  printf '%-15s %-22s %-13s %4s %6s %6s %7s %-6s %5s  %s\n' "$@"
 }
 rows=()     # the table's rows
 failing=()  # names of the rows that failed
@@ -67,6 +68,10 @@ score() {
   failed=$(count '^\[  FAILED  \] .* \([0-9]+ ms\)$' "$log")
   skipped=$(count '^\[  SKIPPED \] .* \([0-9]+ ms\)$' "$log")
   crashed=$(died_in "$log")
+  local smoke_rc smoke_steps smoke=-
+  smoke_rc=$(sed -n 's/^--- smoke rc=//p' "$log" | head -1)
+  smoke_steps=$(count '^ok - (trace|record|test): ' "$log")
+  [[ -z $smoke_rc ]] || { [[ $smoke_rc == 0 ]] && smoke="$smoke_steps/3" || smoke=FAIL; }
 
   if [[ -n $doctor_sum ]]; then
     read -r n _ ok _ bad _ <<< "$doctor_sum"
@@ -102,6 +107,11 @@ score() {
       problems+=("bpf tests exit $bpf_rc")
     fi
     [[ -z $bpf_rc ]] || ((ran > 0)) || problems+=("no bpf test ran")
+    if [[ -z $smoke_rc ]]; then
+      [[ -z $bpf_rc ]] || problems+=("the smoke run did not finish")
+    elif [[ $smoke_rc != 0 || $smoke_steps != 3 ]]; then
+      problems+=("smoke: $(grep -m1 '^FAIL: ' "$log" || echo "exit $smoke_rc")")
+    fi
   fi
 
   if ((${#problems[@]})); then
@@ -110,7 +120,7 @@ score() {
     failing+=("$name")
   fi
   rows+=("$(table_line "$name" "${release:--}" "$doctor" "$ran" "$passed" "$failed" \
-    "$skipped" "$secs" "$result")")
+    "$skipped" "$smoke" "$secs" "$result")")
   printf '%s\n' "${rows[-1]}"
 }
 
@@ -146,8 +156,8 @@ for name in "${failing[@]}"; do
 done
 
 echo
-echo "== kernel matrix: reel doctor and the bpf tests of $build, $((SECONDS - started)) s"
-table_line row kernel doctor ran passed failed skipped secs result
+echo "== kernel matrix: reel doctor, the bpf tests and trace/record/test (smoke) of $build, $((SECONDS - started)) s"
+table_line row kernel doctor ran passed failed skipped smoke secs result
 printf '%s\n' "${rows[@]}"
 echo "logs: $out"
 if ((${#failing[@]})); then
