@@ -6,7 +6,8 @@
 #
 # The command runs in a chroot of the host's / (read-only, tmpfs on /tmp and /run) with proc,
 # sys, dev, cgroup2 (/sys/fs/cgroup), bpffs and tracefs mounted and `lo` up. Its cwd is the
-# directory boot.sh was started from. The guest cannot write to the host: qemu exports / with
+# directory boot.sh was started from, shared once more at its own path (read-only), so that it is
+# there even under /tmp (a CI checkout). The guest cannot write to the host: qemu exports / with
 # readonly=on and the guest mounts it ro; it has no network (-nic none).
 #
 # Exit code: the command's; 124 when qemu was killed after $REEL_KERNEL_TIMEOUT s (default 600);
@@ -168,6 +169,7 @@ fi
 run=$(mktemp -d)
 trap '[[ -n ${REEL_KERNEL_KEEP:-} ]] || rm -rf "$run"' EXIT
 {
+  echo "mkdir -p $(printf %q "$PWD") && mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 cwd $(printf %q "$PWD") || exit 96"
   echo "cd $(printf %q "$PWD") || exit 97"
   echo "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb"
   printf '%q ' "$@"; echo
@@ -182,6 +184,7 @@ timeout -k 10 "$timeout_s" qemu-system-x86_64 -machine q35 -cpu max -m "$mem" -s
   -kernel "$vmlinuz" -initrd "$run/initrd.gz" \
   -append "console=ttyS0 panic=-1 quiet loglevel=3" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+  -virtfs "local,path=$PWD,mount_tag=cwd,security_model=none,readonly=on,multidevs=remap" \
   -nic none < /dev/null > "$run/console" 2>&1 || qemu_rc=$?
 # Without the carriage returns and the terminal resets SeaBIOS sends.
 tr -d '\r' < "$run/console" | sed 's/\x1bc//g; s/\x1b\[[0-9;?]*[a-zA-Z]//g' > "$run/console.txt"

@@ -25,13 +25,17 @@ filter=${REEL_GTEST_FILTER:-}
 for f in "$build/reel" "$build/tests/reel_bpf_tests"; do
   [[ -x $f ]] || { echo "matrix.sh: $f is missing (build it first)" >&2; exit 2; }
 done
-# A guest sees the host's / read-only, but with its own tmpfs on these.
-case "$build/:$here/" in
-  /tmp/* | /run/* | /var/tmp/* | *:/tmp/* | *:/run/* | *:/var/tmp/*)
-    echo "matrix.sh: the build and the tree must not be under /tmp, /run or /var/tmp:" \
+# A guest sees the host's / read-only with its own tmpfs on /tmp, /run and /var/tmp, and the
+# directory boot.sh starts from (the tree's root, here) at its own path.
+tree=$(cd "$here/../.." && pwd)
+case "$build/" in
+  "$tree"/*) ;;
+  /tmp/* | /run/* | /var/tmp/*)
+    echo "matrix.sh: a build under /tmp, /run or /var/tmp must be inside the tree ($tree):" \
       "the guest has its own tmpfs there" >&2
     exit 2 ;;
 esac
+cd "$tree"
 mkdir -p "$out"
 
 table_line() {  # table_line ROW KERNEL DOCTOR RAN PASSED FAILED SKIPPED SMOKE SECS RESULT
