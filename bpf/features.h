@@ -2,9 +2,9 @@
  * does not. User space probes the kernel and chooses at load time (src/kernel/bpf_features.cc;
  * REEL_BPF_FALLBACKS forces a fallback on any kernel, which is how the tests cover them):
  *
- *   per-thread state   task storage (Linux 5.11), or an LRU hash keyed by thread id that user
- *                      space turns the map into, its entries deleted at thread exit
- *                      (have_task_storage, in each object's read-only data)
+ *   per-thread state   task storage (maps 5.11, tracing programs 5.12), or an LRU hash keyed by
+ *                      thread id that user space turns the map into, its entries deleted at
+ *                      thread exit (have_task_storage, in each object's read-only data)
  *   chunk loops        bpf_loop (5.17), or a loop the verifier walks, at most
  *                      BOUNDED_LOOP_MAX iterations (have_bpf_loop)
  *   fetching atomics   one atomic instruction that returns the old value (5.12), or a read then
