@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
-# Cost of `reel trace` on a real HTTP server at its maximum rate.
+# Cost of `reel trace` on a real HTTP server at its maximum rate, next to tcpdump's.
 #
-# nginx (1 worker) serves a small file on loopback; wrk drives it flat out. Rounds alternate
-# without reel (A) and with `reel trace --pid NGINX -o /dev/null` (B, the issue's command; set
-# REEL_TRACE_FORMAT=json for JSON lines with bodies, the costliest output), in one run,
-# and the script reports the throughput ratio B/A, reel's CPU (share of one core) and peak RSS,
-# and exchanges lost: requests wrk completed minus exchanges reel saw, plus the kernel's count of
-# dropped events. A third kind of round (C) attaches `reel trace` to an idle process instead: the
-# programs and syscall tracepoints are on, every nginx/wrk event is rejected at the scope check.
-# C/A is the floor no consumer work can beat on this kernel. The share of idle CPU during A and B
-# shows how much of the loss is nginx and wrk waiting while reel runs. With FALLBACKS=1, a fourth
-# kind of round (D) runs B's trace with every BPF fallback forced (REEL_BPF_FALLBACKS=all: what
-# a 5.10 kernel runs, bpf/features.h), so their cost is measured in the same run.
-# Usage: bench/trace.sh [ROUNDS=3] [SECONDS=8] [CONNECTIONS=32]
+# nginx (1 worker) serves a small file on loopback; wrk drives it flat out. Each of ROUNDS
+# rounds runs these kinds of round one after another (so slow drift hits them all alike):
+#   without    nginx alone
+#   floor      `reel trace --pid IDLE`: programs and syscall tracepoints on, every nginx/wrk event
+#              rejected at the scope check: the cost no consumer work can beat on this kernel
+#   tcpdump    `tcpdump -i lo -s0 -w /dev/null port P`: a packet capture copying every byte
+#   pretty     `reel trace --pid NGINX -o /dev/null` (the default output)
+#   json       the same with `--format json` (JSON lines with bodies, the costliest output)
+#   fallbacks  pretty with every BPF fallback forced (REEL_BPF_FALLBACKS=all: what a 5.10
+#              kernel runs, bpf/features.h); only with FALLBACKS=1
+# It reports per kind the median req/s and its ratio to `without`, the tracer's CPU (share of
+# one core), reel's CPU per exchange, and exchanges lost (requests wrk completed minus exchanges
+# reel saw, plus the kernel's count of dropped events). REEL_TRACE_ARGS adds arguments to reel.
+# Usage: [FALLBACKS=1] bench/trace.sh [ROUNDS=3] [SECONDS=8] [CONNECTIONS=32]
 set -euo pipefail
 ROUNDS=${1:-3} SECS=${2:-8} CONNS=${3:-32}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 REEL=${REEL:-$ROOT/build/reel}
 command -v wrk >/dev/null || { echo "wrk is not installed (scripts/setup)"; exit 1; }
+command -v tcpdump >/dev/null || { echo "tcpdump is not installed (scripts/setup)"; exit 1; }
 WORK=$(mktemp -d /tmp/reel-bench-trace.XXXXXX)
 chmod 755 "$WORK"
 pids=()
@@ -30,77 +33,73 @@ mkdir -p "$WORK/www"
 head -c 512 /dev/urandom | base64 > "$WORK/www/index.html"
 start_nginx "$PORT" "  server { listen 127.0.0.1:$PORT; root $WORK/www; }"
 URL=http://127.0.0.1:$PORT/index.html
-idle_ticks() { awk '/^cpu / {print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8}' /proc/stat; }
-idle_share() {  # BEFORE AFTER ("idle total" pairs) -> percent idle
-  echo "$1 $2" | awk '{printf "%.1f", ($3 - $1) * 100 / ($4 - $2)}'
-}
 sleep 1000000 &
 IDLE=$!
 pids+=($IDLE)
 
-declare -a A B C D CPU CPUD RSS LOST IA IB
+kinds=(without floor tcpdump pretty json)
+[[ ${FALLBACKS:-0} == 1 ]] && kinds+=(fallbacks)
+declare -A RPS CPU US LOST  # per kind: space-separated values, one per round
+
+# tracer KIND: starts what runs beside nginx in a round of KIND (nothing for `without`); sets
+# TRACER to its pid and waits until it is ready.
+tracer() {
+  local log=$WORK/$1.log ready
+  case $1 in
+    without) TRACER= ; return ;;
+    floor) "$REEL" trace --pid "$IDLE" -o /dev/null 2> "$log" & ready="tracing pid" ;;
+    tcpdump) tcpdump -i lo -s0 -w /dev/null "port $PORT" 2> "$log" & ready="listening on" ;;
+    pretty) "$REEL" trace --pid "$NGINX" -o /dev/null ${REEL_TRACE_ARGS:-} 2> "$log" & ready="tracing pid" ;;
+    json) "$REEL" trace --pid "$NGINX" --format json -o /dev/null ${REEL_TRACE_ARGS:-} 2> "$log" &
+      ready="tracing pid" ;;
+    fallbacks) REEL_BPF_FALLBACKS=all "$REEL" trace --pid "$NGINX" -o /dev/null ${REEL_TRACE_ARGS:-} \
+      2> "$log" & ready="tracing pid" ;;
+  esac
+  TRACER=$!
+  for _ in $(seq 200); do grep -q "$ready" "$log" && return; sleep 0.05; done
+  echo "$1 did not start: $(cat "$log")" >&2
+  exit 1
+}
+
 for r in $(seq "$ROUNDS"); do
-  i0=$(idle_ticks)
-  read -r _ rps < <(run_wrk "$URL"); A+=("$rps")
-  IA+=("$(idle_share "$i0" "$(idle_ticks)")")
-
-  "$REEL" trace --pid "$IDLE" -o /dev/null 2> "$WORK/floor.log" &
-  FLOOR_PID=$!
-  for _ in $(seq 200); do grep -q "tracing pid" "$WORK/floor.log" && break; sleep 0.05; done
-  read -r _ rps < <(run_wrk "$URL"); C+=("$rps")
-  kill -INT "$FLOOR_PID"; wait "$FLOOR_PID" || true
-
-  "$REEL" trace --pid "$NGINX" --format "${REEL_TRACE_FORMAT:-pretty}" -o /dev/null ${REEL_TRACE_ARGS:-} \
-    2> "$WORK/reel.log" &
-  REEL_PID=$!
-  for _ in $(seq 200); do grep -q "tracing pid" "$WORK/reel.log" && break; sleep 0.05; done
-  t0=$(cpu_ticks "$REEL_PID"); s0=$(date +%s.%N); i0=$(idle_ticks)
-  read -r reqs rps < <(run_wrk "$URL"); B+=("$rps")
-  t1=$(cpu_ticks "$REEL_PID"); s1=$(date +%s.%N)
-  IB+=("$(idle_share "$i0" "$(idle_ticks)")")
-  RSS+=("$(awk '/VmHWM/ {print $2}' "/proc/$REEL_PID/status")")
-  sleep 0.5
-  kill -INT "$REEL_PID"; wait "$REEL_PID" || true
-  hz=$(getconf CLK_TCK)
-  CPU+=("$(echo "($t1 - $t0) / $hz / ($s1 - $s0) * 100" | bc -l)")
-  seen=$(sed -n 's/^capture: \([0-9]*\) exchanges.*/\1/p' "$WORK/reel.log")
-  dropped=$(sed -n 's/.*lost: \([0-9]*\) events.*/\1/p' "$WORK/reel.log")
-  # wrk counts completed requests; connections it cut at the deadline may add a few seen by reel.
-  LOST+=("$(( reqs > seen ? reqs - seen : 0 )) (kernel dropped $dropped events; wrk $reqs, reel $seen)")
-  echo "round $r: without ${A[-1]} req/s, floor ${C[-1]} req/s, with ${B[-1]} req/s, reel cpu $(printf %.1f "${CPU[-1]}")%, rss ${RSS[-1]} KiB, lost ${LOST[-1]}" >&2
-
-  if [[ ${FALLBACKS:-0} == 1 ]]; then
-    REEL_BPF_FALLBACKS=all "$REEL" trace --pid "$NGINX" --format "${REEL_TRACE_FORMAT:-pretty}" -o /dev/null \
-      ${REEL_TRACE_ARGS:-} 2> "$WORK/fallback.log" &
-    REEL_PID=$!
-    for _ in $(seq 200); do grep -q "tracing pid" "$WORK/fallback.log" && break; sleep 0.05; done
-    t0=$(cpu_ticks "$REEL_PID"); s0=$(date +%s.%N)
-    read -r reqs rps < <(run_wrk "$URL"); D+=("$rps")
-    t1=$(cpu_ticks "$REEL_PID"); s1=$(date +%s.%N)
-    sleep 0.5
-    kill -INT "$REEL_PID"; wait "$REEL_PID" || true
-    CPUD+=("$(echo "($t1 - $t0) / $(getconf CLK_TCK) / ($s1 - $s0) * 100" | bc -l)")
-    seen=$(sed -n 's/^capture: \([0-9]*\) exchanges.*/\1/p' "$WORK/fallback.log")
-    echo "round $r: with every fallback ${D[-1]} req/s, reel cpu $(printf %.1f "${CPUD[-1]}")%, wrk $reqs, reel $seen" >&2
-  fi
+  line="round $r:"
+  for k in "${kinds[@]}"; do
+    tracer "$k"
+    t0=0 s0=$(date +%s.%N)
+    [[ -z $TRACER ]] || t0=$(cpu_ticks "$TRACER")
+    read -r reqs rps < <(run_wrk "$URL")
+    s1=$(date +%s.%N) cpu=0
+    [[ -z $TRACER ]] || cpu=$(echo "($(cpu_ticks "$TRACER") - $t0) / $(getconf CLK_TCK)" | bc -l)
+    RPS[$k]+="$rps " CPU[$k]+="$(echo "$cpu / ($s1 - $s0) * 100" | bc -l) "
+    line+=" $k $rps"
+    if [[ -n $TRACER ]]; then
+      sleep 0.5
+      kill -INT "$TRACER"
+      wait "$TRACER" || true
+    fi
+    case $k in pretty | json | fallbacks)
+      seen=$(sed -n 's/^capture: \([0-9]*\) exchanges.*/\1/p' "$WORK/$k.log")
+      dropped=$(sed -n 's/.*lost: \([0-9]*\) events.*/\1/p' "$WORK/$k.log")
+      seen=${seen:-0} dropped=${dropped:-?}
+      # wrk counts completed requests; connections it cut at the deadline may add a few seen by reel.
+      LOST[$k]+="$((reqs > seen ? reqs - seen : 0))+$dropped "
+      US[$k]+="$(echo "$cpu * 1000000 / $((seen > 0 ? seen : 1))" | bc -l) " ;;
+    esac
+  done
+  echo "$line" >&2
 done
 
-ma=$(median "${A[@]}"); mb=$(median "${B[@]}")
+# shellcheck disable=SC2086  # the lists are meant to split
+without=$(median ${RPS[without]})
 echo
-echo "nginx + wrk -t1 -c$CONNS, ${SECS}s x $ROUNDS rounds each, alternating; format ${REEL_TRACE_FORMAT:-pretty}; load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-34s %12s\n' "without reel (req/s, median)" "$ma"
-printf '%-34s %12s\n' "with reel trace (req/s, median)" "$mb"
-mc=$(median "${C[@]}")
-printf '%-34s %12s\n' "reel on an idle process (floor)" "$mc"
-printf '%-34s %12.3f\n' "ratio with/without" "$(echo "$mb / $ma" | bc -l)"
-printf '%-34s %12.3f\n' "ratio floor/without" "$(echo "$mc / $ma" | bc -l)"
-printf '%-34s %6s%% / %s%%\n' "idle CPU without / with (median)" "$(median "${IA[@]}")" "$(median "${IB[@]}")"
-printf '%-34s %11.1f%%\n' "reel CPU (of one core, median)" "$(median "${CPU[@]}")"
-printf '%-34s %9s KiB\n' "reel peak RSS (max)" "$(printf '%s\n' "${RSS[@]}" | sort -n | tail -1)"
-for l in "${LOST[@]}"; do echo "exchanges lost: $l"; done
-if ((${#D[@]})); then
-  md=$(median "${D[@]}")
-  printf '%-34s %12s\n' "with every fallback (req/s)" "$md"
-  printf '%-34s %12.3f\n' "ratio fallbacks/without" "$(echo "$md / $ma" | bc -l)"
-  printf '%-34s %11.1f%%\n' "reel CPU with fallbacks (median)" "$(median "${CPUD[@]}")"
-fi
+echo "nginx + wrk -t1 -c$CONNS, ${SECS}s x $ROUNDS rounds of each kind; load $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-10s %12s %7s %13s %15s  %s\n' kind "req/s" ratio "tracer CPU" "µs/exchange" "lost (wrk-reel+kernel drops, per round)"
+for k in "${kinds[@]}"; do
+  # shellcheck disable=SC2086
+  m=$(median ${RPS[$k]})
+  cpu=- us=- lost=-
+  [[ $k == without ]] || cpu=$(printf '%.1f%%' "$(median ${CPU[$k]})")
+  [[ -z ${US[$k]:-} ]] || us=$(printf '%.2f' "$(median ${US[$k]})")
+  [[ -z ${LOST[$k]:-} ]] || lost=${LOST[$k]}
+  printf '%-10s %12.0f %7.3f %13s %15s  %s\n' "$k" "$m" "$(echo "$m / $without" | bc -l)" "$cpu" "$us" "$lost"
+done
