@@ -45,6 +45,32 @@ bool glob_covers(const std::vector<std::string_view>& pattern, std::size_t p,
 }
 
 Result<std::regex> compile_regex(const std::string& text, std::string_view what) {
+  // libstdc++ reads a back-reference or repeat count into a long without checking for overflow
+  // (undefined behaviour the reel_config fuzzer found), and builds one state per repeat: refuse
+  // such numbers past 4 digits first. Digits elsewhere are literal and may be as long as they like.
+  auto digits_at = [&](std::size_t i) {
+    std::size_t j = i;
+    while (j < text.size() && text[j] >= '0' && text[j] <= '9') j++;
+    return j - i;
+  };
+  bool in_count = false;
+  for (std::size_t i = 0; i < text.size(); i++) {
+    std::size_t n = 0;
+    if (text[i] == '\\' && i + 1 < text.size()) {
+      n = digits_at(i + 1);  // \N: a back-reference; any other escape is one character
+      i += n ? n : 1;
+    } else if (text[i] == '{') {
+      in_count = true;
+    } else if (text[i] == '}') {
+      in_count = false;
+    } else if (in_count) {
+      n = digits_at(i);
+      if (n) i += n - 1;
+    }
+    if (n > 4)
+      return fail_msg("noise {} '{}': a repeat count or back-reference of more than 4 digits", what,
+                      text);
+  }
   try {
     return std::regex(text, std::regex::ECMAScript);
   } catch (const std::regex_error& e) {

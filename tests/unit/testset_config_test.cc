@@ -62,6 +62,16 @@ TEST(TestsetConfig, MistakesNameLineAndWhatIsAllowed) {
   ASSERT_FALSE(regex);
   EXPECT_NE(regex.error().message.find("reel.yaml:3: noise.global[0]:"), std::string::npos)
       << regex.error().message;
+  // Numbers libstdc++ would overflow reading (found by the reel_config fuzzer), or build a
+  // state per unit of; long literal digits stay fine.
+  for (const char* re : {"a{1,11111111111111111111}", "(a)\\11111111111111111111", "a{12345}"}) {
+    auto huge = parse_reel_config(fmt::format("noise:\n  global:\n    - path_regex: '{}'\n", re), "reel.yaml");
+    ASSERT_FALSE(huge) << re;
+    EXPECT_NE(huge.error().message.find("a repeat count or back-reference of more than 4 digits"),
+              std::string::npos)
+        << huge.error().message;
+  }
+  EXPECT_TRUE(parse_reel_config("noise:\n  global:\n    - path_regex: 'body\\.id_1234567890{2}'\n", "reel.yaml"));
   auto both = parse_reel_config("noise:\n  global:\n    - {path: a, path_regex: b}\n", "reel.yaml");
   ASSERT_FALSE(both);
   EXPECT_NE(both.error().message.find("exactly one of path and path_regex"), std::string::npos);
