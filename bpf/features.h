@@ -25,24 +25,23 @@ const volatile bool have_bpf_loop = true;
  * counted gap. More iterations cost verification time on every load. */
 #define BOUNDED_LOOP_MAX 16
 
-/* fn(i, NULL) for i in [0, n) until it returns non-zero. */
-#ifdef REEL_BPF_BASELINE
-#define run_loop(n, fn)                                                       \
+/* fn(i, NULL) for i in [0, n) until it returns non-zero: bpf_loop, or where the kernel lacks it
+ * (and always in the baseline object) at most BOUNDED_LOOP_MAX iterations. */
+#define bounded_loop(n, fn)                                                   \
   ({                                                                          \
     u32 n_ = (n);                                                             \
     for (u32 i_ = 0; i_ < BOUNDED_LOOP_MAX && i_ < n_; i_++)                  \
       if (fn(i_, NULL)) break;                                                \
   })
+#ifdef REEL_BPF_BASELINE
+#define run_loop(n, fn) bounded_loop(n, fn)
 #else
 #define run_loop(n, fn)                                                       \
   ({                                                                          \
-    u32 n_ = (n);                                                             \
-    if (have_bpf_loop) {                                                      \
-      bpf_loop(n_, fn, NULL, 0);                                              \
-    } else {                                                                  \
-      for (u32 i_ = 0; i_ < BOUNDED_LOOP_MAX && i_ < n_; i_++)                \
-        if (fn(i_, NULL)) break;                                              \
-    }                                                                         \
+    if (have_bpf_loop)                                                        \
+      bpf_loop((n), fn, NULL, 0);                                             \
+    else                                                                      \
+      bounded_loop(n, fn);                                                    \
   })
 #endif
 

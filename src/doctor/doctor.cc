@@ -100,21 +100,17 @@ CheckResult check_redirect_group() {
 std::vector<CheckResult> check_features() {
   auto f = bpf_features();
   if (!f) return {bad("BPF features", f.error().message, "unset REEL_BPF_FALLBACKS or fix it", "all")};
-  auto fallbacks = describe_fallbacks(*f);
-  auto line = [&](std::string_view key) {
-    for (const auto& l : fallbacks)
-      if (l.find(key) != std::string::npos) return l;
-    return std::string{};
-  };
   std::string forced = f->forced.empty() ? "" : " [REEL_BPF_FALLBACKS]";
-  auto check = [&](const char* name, bool have, std::string_view key, const char* needed_by) {
-    if (have) return ok(name, "yes", needed_by);
-    return bad(name, line(key) + forced, "none needed: the fallback works; a newer kernel is faster",
-               needed_by, CheckStatus::kWarn);
-  };
-  return {check("task storage", f->task_storage, "task storage", "trace, record"),
-          check("fetching atomics", f->fetch_atomics, "atomics", "all"),
-          check("bpf_loop", f->bpf_loop, "bpf_loop", "trace, record")};
+  std::vector<CheckResult> out;
+  for (const auto& feature : kBpfFeatures) {
+    if ((*f).*feature.have)
+      out.push_back(ok(feature.label, "yes", feature.needed_by));
+    else
+      out.push_back(bad(feature.label, feature.fallback + forced,
+                        "none needed: the fallback works; a newer kernel is faster", feature.needed_by,
+                        CheckStatus::kWarn));
+  }
+  return out;
 }
 
 // The real thing: load the capture programs and attach them, scoped to this process; then the

@@ -32,13 +32,15 @@ constexpr Since kHelpers[] = {
     {181, "bpf_loop", "5.17"},
 };
 
-struct MapSince {
-  const char* type;  // as libbpf_bpf_map_type_str names it
+// A kernel feature named by a key (a map type as libbpf_bpf_map_type_str names it, or the start
+// of a program's section) and the release that added it.
+struct FeatureSince {
+  const char* key;
   const char* what;
   const char* version;
 };
 
-constexpr MapSince kMaps[] = {
+constexpr FeatureSince kMaps[] = {
     {"task_storage", "task storage maps", "5.11"},
     {"ringbuf", "ring buffer maps", "5.8"},
     {"sk_storage", "socket storage maps", "5.2"},
@@ -46,13 +48,7 @@ constexpr MapSince kMaps[] = {
     {"percpu_array", "per-CPU array maps", "4.6"},
 };
 
-struct HookSince {
-  const char* prefix;  // of the program's section
-  const char* what;
-  const char* version;
-};
-
-constexpr HookSince kHooks[] = {
+constexpr FeatureSince kHooks[] = {
     {"cgroup/getpeername", "cgroup getpeername hooks", "5.8"},
     {"cgroup/getsockopt", "cgroup getsockopt hooks", "5.3"},
     {"cgroup/recvmsg", "cgroup recvmsg hooks", "5.2"},
@@ -115,7 +111,7 @@ std::vector<std::string> split_lines(std::string_view s) {
 
 std::string describe_map_type(std::string_view libbpf_type_name) {
   for (const auto& t : kMaps)
-    if (libbpf_type_name == t.type) return fmt::format("{} (Linux {})", t.what, t.version);
+    if (libbpf_type_name == t.key) return fmt::format("{} (Linux {})", t.what, t.version);
   return fmt::format("{} maps, which this kernel lacks", libbpf_type_name);
 }
 
@@ -173,7 +169,7 @@ std::string diagnose_load_failure(const std::vector<std::string>& messages, cons
   // Refused before the verifier ran: most often a hook this kernel does not have.
   std::string section = facts.section ? facts.section(program) : std::string{};
   for (const auto& h : kHooks)
-    if (section.starts_with(h.prefix))
+    if (section.starts_with(h.key))
       return fmt::format("program {} needs {} (Linux {})", program, h.what, h.version);
   return fmt::format("program {} was refused", program);
 }

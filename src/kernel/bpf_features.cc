@@ -47,22 +47,29 @@ BpfFeatures probe() {
 
 }  // namespace
 
+const std::array<BpfFeature, 3> kBpfFeatures = {{
+    {"task_storage", &BpfFeatures::task_storage, "task storage", "trace, record",
+     "no task storage for tracing programs (Linux 5.12): per-thread state in a hash by thread id "
+     "(one hash lookup more per syscall)"},
+    {"atomics", &BpfFeatures::fetch_atomics, "fetching atomics", "all",
+     "no fetching atomics (Linux 5.12): byte positions by a read and an atomic add (two threads "
+     "writing one socket at the same instant may share a position)"},
+    {"bpf_loop", &BpfFeatures::bpf_loop, "bpf_loop", "trace, record",
+     "no bpf_loop (Linux 5.17): a bounded loop copies at most 16 chunks (128 KiB) or 16 iovecs of "
+     "one call; the rest is a counted gap"},
+}};
+
 Result<BpfFeatures> apply_forced_fallbacks(BpfFeatures f, std::string_view spec) {
   while (!spec.empty()) {
     auto comma = spec.find(',');
     std::string_view name = spec.substr(0, comma);
     spec = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
     if (name.empty()) continue;
-    if (name == "none") {  // every feature, whatever the probes found: to see what fails
-      f.task_storage = f.bpf_loop = f.fetch_atomics = true;
-      f.forced.emplace_back(name);
-      continue;
-    }
-    bool all = name == "all";
-    bool known = all;
-    if (all || name == "task_storage") f.task_storage = false, known = true;
-    if (all || name == "bpf_loop") f.bpf_loop = false, known = true;
-    if (all || name == "atomics") f.fetch_atomics = false, known = true;
+    // "none": every feature, whatever the probes found (to see what fails); "all": none of them.
+    bool none = name == "none", all = name == "all";
+    bool known = none || all;
+    for (const auto& feature : kBpfFeatures)
+      if (none || all || name == feature.name) f.*feature.have = none, known = true;
     if (!known)
       return fail_msg("REEL_BPF_FALLBACKS: unknown fallback '{}' (all, none, task_storage, bpf_loop, atomics)", name);
     f.forced.emplace_back(name);
@@ -80,15 +87,8 @@ Result<BpfFeatures> bpf_features() {
 
 std::vector<std::string> describe_fallbacks(const BpfFeatures& f) {
   std::vector<std::string> out;
-  if (!f.task_storage)
-    out.push_back("no task storage for tracing programs (Linux 5.12): per-thread state in a hash by "
-                  "thread id (one hash lookup more per syscall)");
-  if (!f.fetch_atomics)
-    out.push_back("no fetching atomics (Linux 5.12): byte positions by a read and an atomic add "
-                  "(two threads writing one socket at the same instant may share a position)");
-  if (!f.bpf_loop)
-    out.push_back("no bpf_loop (Linux 5.17): a bounded loop copies at most 16 chunks (128 KiB) or "
-                  "16 iovecs of one call; the rest is a counted gap");
+  for (const auto& feature : kBpfFeatures)
+    if (!(f.*feature.have)) out.emplace_back(feature.fallback);
   return out;
 }
 

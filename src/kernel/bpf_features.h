@@ -4,6 +4,7 @@
 
 #include <bpf/libbpf.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <string>
@@ -19,6 +20,19 @@ struct BpfFeatures {
   bool fetch_atomics = true;  // atomics that return the old value (5.12)
   std::vector<std::string> forced;  // fallbacks REEL_BPF_FALLBACKS forced on this kernel
 };
+
+// One feature the programs prefer: its name in REEL_BPF_FALLBACKS, its flag in BpfFeatures,
+// what `reel doctor` calls it and which commands it serves, and what runs without it.
+struct BpfFeature {
+  const char* name;
+  bool BpfFeatures::*have;
+  const char* label;
+  const char* needed_by;
+  const char* fallback;
+};
+
+// In the order reel reports them: task_storage, atomics, bpf_loop.
+extern const std::array<BpfFeature, 3> kBpfFeatures;
 
 // REEL_BPF_FALLBACKS: empty, "all", or a comma list of task_storage, bpf_loop, atomics. Those
 // named are treated as missing whatever the kernel has (how tests cover every fallback here).
