@@ -88,7 +88,9 @@ Connection::Outcome Connection::resume() {
 
 Connection::Outcome Connection::run(bool up, bool down) {
   if (sniffing_ && sniff(up, down)) return Outcome::kTakeover;
-  if (up) more_up_ = up_.run() == Pump::Run::kMore;
+  // Until the sniff decides, the client's bytes stay unread: had the pump read a ClientHello that
+  // arrived after the peek, it would go past the takeover. Such bytes come with an edge of their own.
+  if (up && !sniffing_) more_up_ = up_.run() == Pump::Run::kMore;
   if (down) more_down_ = down_.run() == Pump::Run::kMore;
   count_bytes();
   return settle();
@@ -129,8 +131,8 @@ bool Connection::sniff(bool client_readable, bool upstream_readable) {
   }
   if (!client_readable) return false;
   ssize_t n = ::recv(client_.get(), first, sizeof first, MSG_PEEK | MSG_DONTWAIT);
-  if (n < 0) return false;  // nothing yet
-  sniffing_ = false;
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return false;  // nothing yet
+  sniffing_ = false;  // bytes, end of stream or an error: the pump handles the last two
   return n > 0 && ctx_.takeover->wants(std::span<const std::byte>(first, std::size_t(n)));
 }
 

@@ -117,6 +117,20 @@ TEST(RelayTakeover, ClientFirstMatchingBytesAreHandedOver) {
   EXPECT_TRUE(h.upstream_ok.load());
 }
 
+// The client's first bytes may land between the sniff's peek and the pumps' read (a connect that
+// completes at once, then the ClientHello): they must still be offered, never relayed.
+TEST(RelayTakeover, BytesArrivingWhileTheRelaySetsUpAreStillOffered) {
+  EchoPeer peer;
+  Harness h(peer.at());
+  constexpr int kConnections = 2000;
+  for (int i = 0; i < kConnections; ++i) {
+    UniqueFd c = dial(h.relay->listening()[0]);
+    send_str(c.get(), kHello);
+    ASSERT_EQ(read_n(c.get(), 5), "taken") << "connection " << i << " was relayed, not taken";
+  }
+  EXPECT_EQ(h.taken.load(), kConnections);
+}
+
 TEST(RelayTakeover, ClearClientFirstStaysInTheRelay) {
   EchoPeer peer;
   Harness h(peer.at());
