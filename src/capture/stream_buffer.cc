@@ -48,6 +48,15 @@ void StreamBuffer::add(std::uint64_t pos, std::span<const std::byte> bytes, std:
   enforce_limits();
 }
 
+void StreamBuffer::pass(std::size_t n, std::uint64_t ts_ns) {
+  stats_.chunks_added++;
+  stats_.bytes_added += n;
+  stats_.bytes_delivered += n;
+  last_activity_ns_ = std::max(last_activity_ns_, ts_ns);
+  head_ += n;
+  times_.clear();  // nothing readable is left to time
+}
+
 void StreamBuffer::add_lost(std::uint64_t pos, std::uint64_t len, std::uint64_t ts_ns) {
   stats_.chunks_added++;
   last_activity_ns_ = std::max(last_activity_ns_, ts_ns);

@@ -77,6 +77,15 @@ class StreamBuffer {
   void consume(std::size_t n);
   std::uint64_t position() const { return head_; }
 
+  // Nothing held, nothing lost unreported, and the head at `pos`: bytes that start there can be
+  // read where they lie (the ring's memory) instead of being copied in first.
+  bool at_rest(std::uint64_t pos) const {
+    return head_ == pos && readable_size() == 0 && pending_.empty() && unreported_loss_ == 0;
+  }
+  // Counts `n` bytes at the head that were read where they lay (see at_rest) as added and
+  // consumed, and moves the head past them.
+  void pass(std::size_t n, std::uint64_t ts_ns);
+
   Gap gap() const;
   // Moves the head over the hole at the head (whatever its kind); returns the bytes skipped.
   std::uint64_t skip_gap();

@@ -92,6 +92,20 @@ void Tracker::on_data(const DataEvent& e, std::vector<TracedExchange>& out) {
   stats_.bytes += e.len;
   if (c.info.udp) return on_datagram(c, e, out);
   StreamBuffer& buf = e.dir == CAP_DIR_EGRESS ? c.egress : c.ingress;
+  if (c.decoder && e.bytes.size() == e.len && buf.at_rest(e.pos)) {
+    // The common case under load: in order, nothing held. Parse in the ring's memory and keep
+    // only what the decoder leaves (a message's unfinished part).
+    auto t = (e.dir == CAP_DIR_EGRESS) != c.info.server ? MessageType::kRequest : MessageType::kResponse;
+    std::size_t used = 0;
+    while (used < e.bytes.size()) {
+      std::size_t n = c.decoder->feed(t, e.bytes.subspan(used), [&](std::size_t) { return e.ts_ns; });
+      if (n == 0) break;
+      used += n;
+    }
+    buf.pass(used, e.ts_ns);
+    if (used < e.bytes.size()) buf.add(e.pos + used, e.bytes.subspan(used), e.ts_ns);
+    return drive(c, out);
+  }
   if (e.bytes.empty())
     buf.add_lost(e.pos, e.len, e.ts_ns);
   else
@@ -175,9 +189,9 @@ void Tracker::drive(Connection& c, std::vector<TracedExchange>& out) {
 
 void Tracker::collect(Connection& c, bool flush, std::vector<TracedExchange>& out) {
   if (!c.decoder) return;
-  std::vector<protocols::Exchange> done;
-  c.decoder->take_exchanges(done, flush);
-  for (auto& ex : done) {
+  done_.clear();
+  c.decoder->take_exchanges(done_, flush);
+  for (auto& ex : done_) {
     stats_.exchanges++;
     stats_.by_protocol[static_cast<int>(ex.protocol) & 7]++;
     out.push_back({c.info, std::move(ex)});

@@ -82,6 +82,7 @@ class Tracker {
   TrackerOptions options_;
   std::unordered_map<ConnKey, std::unique_ptr<Connection>, KeyHash> conns_;
   TrackerStats stats_;
+  std::vector<protocols::Exchange> done_;  // collect's scratch, kept to reuse its memory
 };
 
 }  // namespace reel::capture

@@ -149,9 +149,14 @@ Result<int> trace(const TraceOptions& o) {
   auto tls = capture::TlsScope::start(*cap, target.config, traced_pids, o.command);
   capture::TrackerOptions topts;
   topts.limits.max_body = max_body;
-  // One line per exchange shows no body: keep only what statements and keys need, so bodies
-  // are not copied around for nothing (sizes are still counted whole).
-  if (o.format == "pretty" && !o.verbose) topts.limits.max_body = std::min<std::uint64_t>(max_body, 4096);
+  // One line per exchange shows no body and no header: keep only what statements, keys and the
+  // line's own fields need, so bytes are not copied around for nothing (sizes are still counted
+  // whole, framing is read the same).
+  if (o.format == "pretty" && !o.verbose) {
+    topts.limits.max_body = std::min<std::uint64_t>(max_body, 4096);
+    topts.limits.http1_bodies = false;
+    topts.limits.http1_headers = false;
+  }
   capture::Tracker tracker(topts);
   Summary summary;
 

@@ -70,10 +70,15 @@ const std::string& endpoint_text(const Endpoint& e) {
 }  // namespace
 
 std::string exchange_json_line(const capture::TracedExchange& t, std::int64_t off) {
+  std::string out;
+  append_exchange_json(out, t, off);
+  return out;
+}
+
+void append_exchange_json(std::string& out, const capture::TracedExchange& t, std::int64_t off) {
   const auto& ex = t.exchange;
   const auto& c = t.conn;
-  std::string out;
-  out.reserve(512 + ex.request_body.data.size() + ex.response_body.data.size());
+  out.reserve(out.size() + 512 + ex.request_body.data.size() + ex.response_body.data.size());
   JsonWriter w(out);
   std::uint64_t start = ex.has_request ? ex.request_time.first_ns : ex.response_time.first_ns;
   w.begin_object()
@@ -114,7 +119,6 @@ std::string exchange_json_line(const capture::TracedExchange& t, std::int64_t of
     w.end_object();
   }
   w.end_object();
-  return out;
 }
 
 namespace {
@@ -123,14 +127,16 @@ class JsonSink : public Sink {
  public:
   explicit JsonSink(const SinkOptions& o) : o_(o) {}
   void write(const capture::TracedExchange& t) override {
-    std::string line = exchange_json_line(t, o_.mono_to_real_ns);
-    line += '\n';
-    std::fwrite(line.data(), 1, line.size(), o_.out);
+    line_.clear();  // reused: its memory outlives the line
+    append_exchange_json(line_, t, o_.mono_to_real_ns);
+    line_ += '\n';
+    std::fwrite(line_.data(), 1, line_.size(), o_.out);
   }
   void finish() override { std::fflush(o_.out); }
 
  private:
   SinkOptions o_;
+  std::string line_;
 };
 
 class PrettySink : public Sink {

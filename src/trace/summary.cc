@@ -114,8 +114,11 @@ std::string Summary::endpoint_key(const protocols::Exchange& ex) {
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
   std::string_view protocol =
       grpc ? std::string_view("grpc") : protocols::protocol_name(ex.protocol);
-  return shape.empty() ? fmt::format("{} {}", protocol, method)
-                       : fmt::format("{} {} {}", protocol, method, shape);
+  std::string key;
+  key.reserve(protocol.size() + method.size() + shape.size() + 2);
+  key.append(protocol).append(1, ' ').append(method);
+  if (!shape.empty()) key.append(1, ' ').append(shape);
+  return key;
 }
 
 void Summary::add(const capture::TracedExchange& t) {

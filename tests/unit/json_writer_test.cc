@@ -57,8 +57,9 @@ TEST(Encoding, Base64AndPrintable) {
 TEST(Encoding, PlainAsciiPrefixStopsAtTheFirstSpecialByteAnywhere) {
   std::string base(40, 'a');
   EXPECT_EQ(plain_ascii_prefix(base, true), 40u);
+  EXPECT_EQ(plain_ascii_prefix(std::string(40, ' ') + std::string(40, '~'), true), 80u);  // the edges
   for (std::size_t pos = 0; pos < 40; pos++) {
-    for (char special : {'"', '\\', '\n', '\x7f', '\x80', '\0'}) {
+    for (char special : {'"', '\\', '\n', '\x7f', '\x80', '\0', '\x1f', '\xff'}) {
       std::string s = base;
       s[pos] = special;
       bool json_only = special == '"' || special == '\\';

@@ -37,6 +37,36 @@ constexpr std::string_view kChunked =
     "11\r\nDeveloper Network\r\n"
     "0\r\n\r\n";
 
+// What a trace line needs (no -v): the same exchange, its own fields and sizes, but no header
+// or body copied beyond the ones those fields come from.
+TEST(Http1, WithoutHeadersAndBodiesTheLineStaysTheSame) {
+  DecoderOptions o;
+  o.limits.http1_headers = false;
+  o.limits.http1_bodies = false;
+  Harness h(Protocol::kHttp1, o);
+  h.client(kCurlGet, 1000)
+      .server("HTTP/1.1 200 OK\r\nServer: x\r\nContent-Encoding: gzip\r\nContent-Length: 10\r\n\r\n"
+              "0123456789"sv,
+              5000);
+  h.client(kCurlGet, 6000).server(kChunked, 7000);
+  auto ex = h.take();
+  ASSERT_EQ(ex.size(), 2u);
+  EXPECT_EQ(ex[0].host, "localhost:8000");
+  EXPECT_EQ(ex[0].status, 200);
+  EXPECT_EQ(ex[0].fields.at("http.response_content_encoding"), "gzip");
+  ASSERT_EQ(ex[0].request_headers.size(), 1u);
+  EXPECT_EQ(ex[0].request_headers[0].first, "Host");
+  ASSERT_EQ(ex[0].response_headers.size(), 1u);
+  EXPECT_EQ(ex[0].response_headers[0].first, "Content-Encoding");
+  EXPECT_EQ(ex[0].response_body.data, "");
+  EXPECT_EQ(ex[0].response_body.size, 10u);
+  EXPECT_TRUE(ex[0].response_body.truncated());
+  EXPECT_EQ(ex[0].latency_ns, 4000u);
+  EXPECT_EQ(ex[1].fields.at("http.response_chunked"), "true");
+  EXPECT_EQ(ex[1].response_body.size, 24u);  // de-chunked: "Mozilla" + "Developer Network"
+  EXPECT_EQ(ex[1].response_size, kChunked.size());
+}
+
 TEST(Http1, KeepAliveRequestAndResponse) {
   Harness h(Protocol::kHttp1);
   std::string ok(kJsonOk.substr(0, kJsonOk.size() - 1));

@@ -26,9 +26,16 @@ bool count_header_bytes(Context& c, std::size_t n) {
   return c.dir->header_bytes <= c.limits->max_header_bytes;
 }
 
+// The headers the stitcher reads into the exchange's own fields.
+bool feeds_a_field(std::string_view name) {
+  return iequals(name, "Host") || iequals(name, "Content-Encoding") || iequals(name, "Upgrade");
+}
+
 void commit_header(Context& c) {
   DirectionState& d = *c.dir;
-  if (d.current.headers.size() < c.limits->max_headers) {
+  if (!c.limits->http1_headers && !feeds_a_field(d.field)) {
+    // Not kept: nothing to store.
+  } else if (d.current.headers.size() < c.limits->max_headers) {
     d.current.headers.emplace_back(std::move(d.field), std::move(d.value));
   } else {
     d.current.headers_truncated = true;
@@ -42,6 +49,8 @@ int on_message_begin(llhttp_t* p) {
   DirectionState& d = *ctx(p).dir;
   d.current = Message{};
   d.current.is_request = p->type == HTTP_REQUEST;
+  // Most messages: one allocation, not five growing ones.
+  if (ctx(p).limits->http1_headers) d.current.headers.reserve(16);
   d.field.clear();
   d.value.clear();
   d.in_value = false;
@@ -119,7 +128,7 @@ int on_headers_complete(llhttp_t* p) {
 
 int on_body(llhttp_t* p, const char* at, std::size_t len) {
   Context& c = ctx(p);
-  c.dir->current.body.append({at, len}, c.limits->max_body);
+  c.dir->current.body.append({at, len}, c.limits->http1_bodies ? c.limits->max_body : 0);
   return 0;
 }
 
