@@ -41,11 +41,18 @@ enum {
 
 const volatile __u64 max_bytes_per_call = 65536; /* beyond this, a length-only event */
 
+/* An event being built. The slack past its data lets a gather copy pieces at offsets the verifier
+ * knows only as "below CAP_CHUNK" without proving that offset + length stays below it. */
+struct data_scratch {
+  struct cap_data_event ev;
+  u8 slack[CAP_CHUNK];
+};
+
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
   __uint(max_entries, 1);
   __type(key, u32);
-  __type(value, struct cap_data_event);
+  __type(value, struct data_scratch);
 } scratch SEC(".maps");
 
 struct {
@@ -241,6 +248,53 @@ static __always_inline void emit_gap(struct emit_ctx *c, u64 pos, u64 len) {
   submit(e, offsetof(struct cap_data_event, data));
 }
 
+/* A writev or recvmsg of a few iovecs that fit one event (a response's head and body): gathered
+ * into one event, with one ring copy and no loop set-up, where emit_chunk would send one event per
+ * iovec. False when it does not apply; then nothing was sent. */
+#define GATHER_IOV 4
+static __always_inline bool emit_gathered(struct emit_ctx *c, u64 total) {
+  if (!c->iov || c->iovcnt == 0 || c->iovcnt > GATHER_IOV || total > CAP_CHUNK ||
+      c->remaining != total)
+    return false;
+  u32 zero = 0;
+  struct data_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+  if (!s) return false;
+  struct iovec v[GATHER_IOV] = {};
+  u32 iov_bytes = c->iovcnt * sizeof(struct iovec);
+  if (iov_bytes > sizeof(v) || bpf_probe_read_user(v, iov_bytes, c->iov)) return false;
+  struct cap_data_event *e = &s->ev;
+  fill_hdr(&e->h, CAP_EV_DATA, c->fd, c->gen);
+  e->h.dir = c->dir;
+  e->h.flags = c->flags;
+  e->pos = c->pos;
+  e->len = total;
+  e->copied = total;
+  e->peer = c->peer;
+  u64 off = 0;
+#pragma unroll
+  for (int i = 0; i < GATHER_IOV; i++) {
+    if (i >= c->iovcnt || off >= total) break;
+    u64 n = v[i].iov_len < total - off ? v[i].iov_len : total - off;
+    if (n == 0) continue;
+    u64 at = off & (CAP_CHUNK - 1); /* off < total <= CAP_CHUNK: unchanged, now bounded */
+    u64 len = n & (2 * CAP_CHUNK - 1);
+    if (len > CAP_CHUNK) len = CAP_CHUNK;
+    if (bpf_probe_read_user(e->data + at, len, v[i].iov_base)) {
+      e->h.flags |= CAP_F_TRUNCATED | CAP_F_LENGTH_ONLY;
+      e->copied = 0;
+      break;
+    }
+    off += n;
+  }
+  if (e->copied) e->copied = off; /* iovecs shorter than what moved: the rest is a gap */
+  u64 size = e->copied;
+  asm volatile("%[size] &= 0x3fff" : [size] "+r"(size));
+  if (size > CAP_CHUNK) size = CAP_CHUNK;
+  if (submit(e, offsetof(struct cap_data_event, data) + size)) count(CAP_CNT_LOST_BYTES, total);
+  c->remaining = 0;
+  return true;
+}
+
 /* Sends `total` bytes that moved through `iov` (or the flat buffer `base`) on conn `v`. */
 static __always_inline void emit_bytes(struct conn_val *v, u32 fd, u8 dir, u8 flags,
                                        const struct iovec *iov, u64 iovcnt, const void *base,
@@ -271,6 +325,8 @@ static __always_inline void emit_bytes(struct conn_val *v, u32 fd, u8 dir, u8 fl
   u32 loops = copy / CAP_CHUNK + 2 + (iov ? 2 * (iovcnt < MAX_IOV ? iovcnt : MAX_IOV) : 0);
   if (!iov && copy <= CAP_CHUNK)
     emit_chunk(0, NULL); /* the common small read or write: no loop set-up */
+  else if (emit_gathered(c, copy))
+    ;
   else
     run_loop(loops, emit_chunk);
   copy -= c->remaining; /* iovecs that ended early leave the rest as a gap too */

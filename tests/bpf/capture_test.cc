@@ -40,6 +40,7 @@ struct Collected {
   std::vector<DataEvent> datagrams;
   std::vector<std::string> datagram_bytes;
   std::set<std::uint32_t> tgids;
+  std::map<std::pair<std::uint64_t, int>, int> data_events;  // (gen, dir) -> events
 
   std::string& stream(std::uint64_t gen, int dir) { return streams[{gen, dir}]; }
   std::uint64_t gap(std::uint64_t gen, int dir) { return gaps[{gen, dir}]; }
@@ -52,6 +53,7 @@ struct Collected {
       closes.push_back(*c);
     } else if (auto* d = std::get_if<DataEvent>(&ev)) {
       tgids.insert(d->key.tgid);
+      data_events[{d->key.gen, d->dir}]++;
       auto& s = streams[{d->key.gen, d->dir}];
       if (d->bytes.empty()) {
         gaps[{d->key.gen, d->dir}] += d->len;
@@ -164,6 +166,43 @@ TEST_F(CaptureTest, ClientSyscallsRebuildBothStreamsExactly) {
   EXPECT_EQ(got_.gap(o.key.gen, CAP_DIR_EGRESS), 0u);
   EXPECT_EQ(got_.tgids.size(), 1u) << "events from outside the cgroup";
   EXPECT_EQ(cap_->counters().by_kind[CAP_CNT_LOST], 0u);
+}
+
+// A writev of up to 4 iovecs that fits one event (a response's head and body) is gathered into
+// one event; more iovecs, or more bytes, take the loop. Every byte is exact either way.
+TEST_F(CaptureTest, SmallWritevsAreGatheredIntoOneEventEach) {
+  auto server = testing::listen_tcp("127.0.0.1");
+  const std::string head = random_bytes(300, 2), body = random_bytes(8192 - 300 - 7, 3);
+  const std::string many = random_bytes(500, 4), over = random_bytes(9000, 5);
+  auto child = testing::CgroupChild::start(cg_->fd(), [&] {
+    auto fd = testing::connect_tcp(server.ep);
+    if (!fd) return fd.error().message;
+    int s = fd->get();
+    // 1: four iovecs (one empty) of exactly 8192 bytes: one event.
+    iovec v[4] = {{(void*)head.data(), head.size()}, {(void*)"", 0}, {(void*)"seven!!", 7},
+                  {(void*)body.data(), body.size()}};
+    if (::writev(s, v, 4) != 8192) return std::string("short writev");
+    // 2: five iovecs: the loop, one event per iovec.
+    iovec w[5];
+    for (int i = 0; i < 5; i++) w[i] = {(void*)(many.data() + 100 * i), 100};
+    if (::writev(s, w, 5) != 500) return std::string("short writev");
+    // 3: two iovecs over one event's size: the loop.
+    iovec x[2] = {{(void*)over.data(), 4500}, {(void*)(over.data() + 4500), 4500}};
+    if (::writev(s, x, 2) != 9000) return std::string("short writev");
+    return std::string();
+  });
+  auto conn = testing::accept_within(server.fd.get(), 5s);
+  ASSERT_TRUE(conn);
+  const std::string want = head + "seven!!" + body + many + over;
+  EXPECT_EQ(testing::read_n(conn.get(), want.size(), 5s), want);
+  EXPECT_EQ(child.finish(), "");
+  drain_until([&] { return !got_.closes.empty(); });
+  ASSERT_EQ(got_.opens.size(), 1u);
+  std::uint64_t gen = got_.opens[0].key.gen;
+  EXPECT_TRUE(got_.stream(gen, CAP_DIR_EGRESS) == want) << "the streams differ";
+  EXPECT_EQ(got_.gap(gen, CAP_DIR_EGRESS), 0u);
+  // 1 gathered + 5 per iovec + 2 (4500 each, under a chunk) = 8.
+  EXPECT_EQ((got_.data_events[{gen, CAP_DIR_EGRESS}]), 8);
 }
 
 TEST_F(CaptureTest, ServerSideAcceptAndSendfileAndCap) {
