@@ -250,7 +250,7 @@ static __always_inline void emit_gap(struct emit_ctx *c, u64 pos, u64 len) {
 
 /* A writev or recvmsg of a few iovecs that fit one event (a response's head and body): gathered
  * into one event, with one ring copy and no loop set-up, where emit_chunk would send one event per
- * iovec. False when it does not apply; then nothing was sent. */
+ * iovec. False when it does not apply; then nothing was sent. Only where bpf_loop is (5.17+). */
 #define GATHER_IOV 4
 static __always_inline bool emit_gathered(struct emit_ctx *c, u64 total) {
   if (!c->iov || c->iovcnt == 0 || c->iovcnt > GATHER_IOV || total > CAP_CHUNK ||
@@ -325,8 +325,9 @@ static __always_inline void emit_bytes(struct conn_val *v, u32 fd, u8 dir, u8 fl
   u32 loops = copy / CAP_CHUNK + 2 + (iov ? 2 * (iovcnt < MAX_IOV ? iovcnt : MAX_IOV) : 0);
   if (!iov && copy <= CAP_CHUNK)
     emit_chunk(0, NULL); /* the common small read or write: no loop set-up */
-  else if (emit_gathered(c, copy))
-    ;
+  else if (have_bpf_loop && emit_gathered(c, copy))
+    ; /* not with the bounded loop: each way out of the gather made the verifier walk the
+       * unrolled loop again, which took a 5.10 kernel four times as long to load */
   else
     run_loop(loops, emit_chunk);
   copy -= c->remaining; /* iovecs that ended early leave the rest as a gap too */

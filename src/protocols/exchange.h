@@ -57,7 +57,8 @@ struct Exchange {
   Body response_body;
 
   // Protocol-specific facts, named "<protocol>.<field>" (e.g. "pg.rows", "http.version").
-  std::map<std::string, std::string> fields;
+  // Transparent: looked up by string_view, no key string built per lookup.
+  std::map<std::string, std::string, std::less<>> fields;
 
   // Sets latency_ns from the two timings.
   void finish_timing();

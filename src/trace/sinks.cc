@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <array>
+#include <charconv>
 #include <ctime>
 #include <vector>
 
@@ -30,7 +31,7 @@ std::string_view label_of(const protocols::Exchange& ex) {
   return is_grpc(ex) ? "grpc" : protocols::protocol_name(ex.protocol);
 }
 
-std::string_view field_or(const protocols::Exchange& ex, const std::string& key) {
+std::string_view field_or(const protocols::Exchange& ex, std::string_view key) {
   auto it = ex.fields.find(key);
   return it == ex.fields.end() ? std::string_view() : std::string_view(it->second);
 }
@@ -175,8 +176,10 @@ class PrettySink : public Sink {
     if (ex.latency_ns == 0) line += '-';
     else chars = append_latency(line, ex.latency_ns);
     if (chars < 11) line.insert(latency_at, 11 - chars, ' ');
-    fmt::format_to(std::back_inserter(line), FMT_COMPILE(" {:>8} > {:<8}"), size(ex.request_size),
-                   size(ex.response_size));
+    line += ' ';
+    append_size(line, ex.request_size, 8, true);
+    line += " > ";
+    append_size(line, ex.response_size, 8, false);
     if (t.conn.tls) line += " [tls]";
     if (ex.gap) line += " [gap]";
     // Joined mid-connection: some header fields could not be decoded.
@@ -238,10 +241,19 @@ class PrettySink : public Sink {
     return "\033[32m";
   }
 
-  static std::string size(std::uint64_t n) {
-    if (n < 10 * 1024) return fmt::format("{}B", n);
-    if (n < 10 * 1024 * 1024) return fmt::format("{}K", n / 1024);
-    return fmt::format("{}M", n / (1024 * 1024));
+  // "512B", "20K", "3M", padded to `columns` on the left (right-aligned) or on the right.
+  static void append_size(std::string& line, std::uint64_t n, std::size_t columns, bool right) {
+    char text[24];
+    char unit = 'B';
+    if (n >= 10 * 1024 * 1024) n /= 1024 * 1024, unit = 'M';
+    else if (n >= 10 * 1024) n /= 1024, unit = 'K';
+    char* end = std::to_chars(text, text + sizeof text - 1, n).ptr;
+    *end++ = unit;
+    auto len = static_cast<std::size_t>(end - text);
+    std::size_t fill = len < columns ? columns - len : 0;
+    if (right) line.append(fill, ' ');
+    line.append(text, len);
+    if (!right) line.append(fill, ' ');
   }
 
   void bodies(const protocols::Exchange& ex) {

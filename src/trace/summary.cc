@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 
 #include "protocols/sql_shape.h"
 #include "trace/shape.h"
@@ -72,8 +73,14 @@ std::size_t append_latency(std::string& out, std::uint64_t ns) {
       std::uint64_t r =
           ns / u.scale * kPow10[d] + (ns % u.scale * kPow10[d] + u.scale / 2) / u.scale;
       if (r >= 1000 && !(last && d == 0)) continue;
-      fmt::format_to(std::back_inserter(out), "{}", r / kPow10[d]);
-      if (d > 0) fmt::format_to(std::back_inserter(out), ".{:0{}}", r % kPow10[d], d);
+      char digits[24];
+      out.append(digits, std::to_chars(digits, digits + sizeof digits, r / kPow10[d]).ptr);
+      if (d > 0) {
+        std::uint64_t frac = r % kPow10[d];
+        out += '.';
+        if (d == 2) out += static_cast<char>('0' + frac / 10);
+        out += static_cast<char>('0' + frac % 10);
+      }
       out += u.name;
       return width(std::string_view(out).substr(from));
     }

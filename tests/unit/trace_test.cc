@@ -290,6 +290,8 @@ TEST(Pretty, OneAlignedLinePerExchangeWithWhatAUserScansFor) {
   a.conn.tls = true;
   auto b = http("POST", "/" + std::string(100, 'x'), 503, 3);
   b.exchange.gap = true;
+  b.exchange.request_size = 20 * 1024 + 5;
+  b.exchange.response_size = 30 * 1024 * 1024;
   auto text = capture_output([&](std::FILE* out) {
     auto sink = make_pretty_sink({.out = out});
     sink->write(a);
@@ -307,6 +309,7 @@ TEST(Pretty, OneAlignedLinePerExchangeWithWhatAUserScansFor) {
   // A long target is cut to 60 columns with "...", so the columns after it stay aligned.
   EXPECT_NE(second.find("/" + std::string(56, 'x') + "... 503"), std::string::npos) << second;
   EXPECT_TRUE(second.ends_with(" [gap]\n")) << second;
+  EXPECT_NE(second.find("      20K > 30M      [gap]"), std::string::npos) << second;
   EXPECT_EQ(first.find(" 200 "), second.find(" 503 "));
 }
 

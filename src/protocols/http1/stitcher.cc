@@ -9,6 +9,7 @@ namespace reel::protocols::http1 {
 namespace {
 
 std::string version(const Message& m) {
+  if (m.version_major == 1 && m.version_minor <= 1) return m.version_minor ? "1.1" : "1.0";
   return std::to_string(m.version_major) + "." + std::to_string(m.version_minor);
 }
 
