@@ -159,6 +159,9 @@ Result<int> trace(const TraceOptions& o) {
   }
   capture::Tracker tracker(topts);
   Summary summary;
+  if (!topts.limits.http1_headers)
+    summary.set_depth("lines only: HTTP/1 headers and bodies read for framing and sizes, not kept "
+                      "(-v or --format json keep them)");
 
   pid_t child = 0;
   if (!o.command.empty())

@@ -182,6 +182,7 @@ void Summary::print(std::FILE* out, const capture::CaptureCounters& k,
                static_cast<unsigned long long>(s.bytes_lost),
                static_cast<unsigned long long>(k.by_kind[CAP_CNT_CAPPED_BYTES]),
                static_cast<unsigned long long>(s.invalid_frames));
+  if (!depth_.empty()) std::fprintf(out, "depth: %s\n", depth_.c_str());
   if (partial_headers_ > 0) {
     // Said apart, so that a missing path or header is not taken for one the app did not send.
     std::fprintf(out,

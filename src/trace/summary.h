@@ -18,6 +18,8 @@ class Summary {
  public:
   void add(const capture::TracedExchange& t);
   std::uint64_t shown() const { return shown_; }
+  // What the capture kept of each message, said under the capture line ("" says nothing).
+  void set_depth(std::string depth) { depth_ = std::move(depth); }
   void print(std::FILE* out, const capture::CaptureCounters& kernel,
              const capture::TrackerStats& tracker) const;
 
@@ -39,6 +41,7 @@ class Summary {
  private:
   std::unordered_map<std::string, Endpoint> endpoints_;
   std::uint64_t shown_ = 0;
+  std::string depth_;
   std::uint64_t partial_headers_ = 0;  // HTTP/2 exchanges some of whose header fields were unknown
   std::uint64_t random_ = 0x9e3779b97f4a7c15ull;  // reservoir sampling
 };
