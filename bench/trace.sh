@@ -24,9 +24,9 @@ command -v tcpdump >/dev/null || { echo "tcpdump is not installed (scripts/setup
 WORK=$(mktemp -d /tmp/reel-bench-trace.XXXXXX)
 chmod 755 "$WORK"
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill ${TRACER:-} "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-source "$ROOT/bench/lib.sh"
+source "$ROOT/bench/lib.sh"  # start_nginx, run_wrk, tracer, cpu_ticks, median
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 mkdir -p "$WORK/www"
@@ -40,26 +40,6 @@ pids+=($IDLE)
 kinds=(without floor tcpdump pretty json)
 [[ ${FALLBACKS:-0} == 1 ]] && kinds+=(fallbacks)
 declare -A RPS CPU US LOST  # per kind: space-separated values, one per round
-
-# tracer KIND: starts what runs beside nginx in a round of KIND (nothing for `without`); sets
-# TRACER to its pid and waits until it is ready.
-tracer() {
-  local log=$WORK/$1.log ready
-  case $1 in
-    without) TRACER= ; return ;;
-    floor) "$REEL" trace --pid "$IDLE" -o /dev/null 2> "$log" & ready="tracing pid" ;;
-    tcpdump) tcpdump -i lo -s0 -w /dev/null "port $PORT" 2> "$log" & ready="listening on" ;;
-    pretty) "$REEL" trace --pid "$NGINX" -o /dev/null ${REEL_TRACE_ARGS:-} 2> "$log" & ready="tracing pid" ;;
-    json) "$REEL" trace --pid "$NGINX" --format json -o /dev/null ${REEL_TRACE_ARGS:-} 2> "$log" &
-      ready="tracing pid" ;;
-    fallbacks) REEL_BPF_FALLBACKS=all "$REEL" trace --pid "$NGINX" -o /dev/null ${REEL_TRACE_ARGS:-} \
-      2> "$log" & ready="tracing pid" ;;
-  esac
-  TRACER=$!
-  for _ in $(seq 200); do grep -q "$ready" "$log" && return; sleep 0.05; done
-  echo "$1 did not start: $(cat "$log")" >&2
-  exit 1
-}
 
 for r in $(seq "$ROUNDS"); do
   line="round $r:"
