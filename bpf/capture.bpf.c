@@ -194,6 +194,18 @@ struct {
   __type(value, struct emit_ctx);
 } emit_state SEC(".maps");
 
+/* A data event of `len` bytes at stream position `pos` of c's connection and direction. */
+static __always_inline void fill_data(struct cap_data_event *e, const struct emit_ctx *c, u64 pos,
+                                      u64 len) {
+  fill_hdr(&e->h, CAP_EV_DATA, c->fd, c->gen);
+  e->h.dir = c->dir;
+  e->h.flags = c->flags;
+  e->pos = pos;
+  e->len = len;
+  e->copied = len;
+  e->peer = c->peer;
+}
+
 static long emit_chunk(u32 index, void *unused) {
   u32 zero = 0;
   struct emit_ctx *c = bpf_map_lookup_elem(&emit_state, &zero);
@@ -211,13 +223,7 @@ static long emit_chunk(u32 index, void *unused) {
   if (!e) return 1;
   u64 n = c->left_in_iov < c->remaining ? c->left_in_iov : c->remaining;
   if (n > CAP_CHUNK) n = CAP_CHUNK;
-  fill_hdr(&e->h, CAP_EV_DATA, c->fd, c->gen);
-  e->h.dir = c->dir;
-  e->h.flags = c->flags;
-  e->pos = c->pos;
-  e->len = n;
-  e->copied = n;
-  e->peer = c->peer;
+  fill_data(e, c, c->pos, n);
   u64 size = n;
   asm volatile("%[size] &= 0x3fff" : [size] "+r"(size)); /* keep the verifier's bound: <= 2*CHUNK */
   if (size > CAP_CHUNK) size = CAP_CHUNK;
@@ -238,13 +244,9 @@ static __always_inline void emit_gap(struct emit_ctx *c, u64 pos, u64 len) {
   u32 zero = 0;
   struct cap_data_event *e = bpf_map_lookup_elem(&scratch, &zero);
   if (!e) return;
-  fill_hdr(&e->h, CAP_EV_DATA, c->fd, c->gen);
-  e->h.dir = c->dir;
-  e->h.flags = c->flags | CAP_F_LENGTH_ONLY;
-  e->pos = pos;
-  e->len = len > 0xffffffffULL ? 0xffffffff : len;
+  fill_data(e, c, pos, len > 0xffffffffULL ? 0xffffffff : len);
+  e->h.flags |= CAP_F_LENGTH_ONLY;
   e->copied = 0;
-  e->peer = c->peer;
   submit(e, offsetof(struct cap_data_event, data));
 }
 
@@ -264,13 +266,7 @@ static __always_inline bool emit_gathered(struct emit_ctx *c, u64 total) {
   u32 iov_bytes = c->iovcnt * sizeof(struct iovec);
   if (iov_bytes > sizeof(v) || bpf_probe_read_user(v, iov_bytes, c->iov)) return false;
   struct cap_data_event *e = &s->ev;
-  fill_hdr(&e->h, CAP_EV_DATA, c->fd, c->gen);
-  e->h.dir = c->dir;
-  e->h.flags = c->flags;
-  e->pos = c->pos;
-  e->len = total;
-  e->copied = total;
-  e->peer = c->peer;
+  fill_data(e, c, c->pos, total);
   u64 off = 0;
 #pragma unroll
   for (int i = 0; i < GATHER_IOV; i++) {
