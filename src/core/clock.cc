@@ -4,7 +4,6 @@
 
 #include <ctime>
 
-
 namespace reel {
 
 namespace {
