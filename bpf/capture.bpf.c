@@ -255,10 +255,9 @@ static __always_inline void emit_gap(struct emit_ctx *c, u64 pos, u64 len) {
  * iovec. False when it does not apply; then nothing was sent. Only where bpf_loop is (5.17+). */
 #ifndef REEL_BPF_BASELINE
 #define GATHER_IOV 4
-static __always_inline bool emit_gathered(struct emit_ctx *c, u64 total) {
-  if (!c->iov || c->iovcnt == 0 || c->iovcnt > GATHER_IOV || total > CAP_CHUNK ||
-      c->remaining != total)
-    return false;
+static __always_inline bool emit_gathered(struct emit_ctx *c) {
+  u64 total = c->remaining;
+  if (!c->iov || c->iovcnt == 0 || c->iovcnt > GATHER_IOV || total > CAP_CHUNK) return false;
   u32 zero = 0;
   struct data_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
   if (!s) return false;
@@ -324,7 +323,7 @@ static __always_inline void emit_bytes(struct conn_val *v, u32 fd, u8 dir, u8 fl
   if (!iov && copy <= CAP_CHUNK)
     emit_chunk(0, NULL); /* the common small read or write: no loop set-up */
 #ifndef REEL_BPF_BASELINE
-  else if (have_bpf_loop && emit_gathered(c, copy))
+  else if (have_bpf_loop && emit_gathered(c))
     ; /* only beside bpf_loop; and not in the baseline object at all: there, even behind this
        * test, it made a capture test on 5.10 (in the matrix's guest) take 16 s instead of 6 */
 #endif

@@ -42,7 +42,29 @@ struct Tracker::Connection {
     bool egress_is_request = !info.server;
     return (t == MessageType::kRequest) == egress_is_request ? egress : ingress;
   }
+  // What the bytes of a data event's direction are: the app's writes are requests on its
+  // client connections and responses on its server ones.
+  MessageType type_of(std::uint8_t dir) const {
+    return (dir == CAP_DIR_EGRESS) != info.server ? MessageType::kRequest : MessageType::kResponse;
+  }
 };
+
+namespace {
+
+// Feeds `data` to the decoder until it takes no more (it waits for the rest of a message);
+// returns the bytes it took. `time_at` is given offsets into `data`.
+std::size_t feed_all(protocols::Decoder& decoder, MessageType t, std::span<const std::byte> data,
+                     const protocols::TimeAt& time_at) {
+  std::size_t used = 0;
+  while (used < data.size()) {
+    std::size_t n = decoder.feed(t, data.subspan(used), [&](std::size_t off) { return time_at(used + off); });
+    if (n == 0) break;
+    used += n;
+  }
+  return used;
+}
+
+}  // namespace
 
 Tracker::Tracker(TrackerOptions options) : options_(std::move(options)) {
   if (!options_.is_listening) options_.is_listening = listening_from_proc;
@@ -95,13 +117,8 @@ void Tracker::on_data(const DataEvent& e, std::vector<TracedExchange>& out) {
   if (c.decoder && e.bytes.size() == e.len && buf.at_rest(e.pos)) {
     // The common case under load: in order, nothing held. Parse in the ring's memory and keep
     // only what the decoder leaves (a message's unfinished part).
-    auto t = (e.dir == CAP_DIR_EGRESS) != c.info.server ? MessageType::kRequest : MessageType::kResponse;
-    std::size_t used = 0;
-    while (used < e.bytes.size()) {
-      std::size_t n = c.decoder->feed(t, e.bytes.subspan(used), [&](std::size_t) { return e.ts_ns; });
-      if (n == 0) break;
-      used += n;
-    }
+    std::size_t used =
+        feed_all(*c.decoder, c.type_of(e.dir), e.bytes, [&](std::size_t) { return e.ts_ns; });
     buf.pass(used, e.ts_ns);
     if (used < e.bytes.size()) buf.add(e.pos + used, e.bytes.subspan(used), e.ts_ns);
     return drive(c, out);
@@ -137,8 +154,7 @@ std::unique_ptr<protocols::Decoder> infer(Tracker::Connection& c, const protocol
 
 // A datagram is a whole message: it goes to the decoder as it is, never joined with the next.
 void Tracker::on_datagram(Connection& c, const DataEvent& e, std::vector<TracedExchange>& out) {
-  bool request = (e.dir == CAP_DIR_EGRESS) != c.info.server;
-  MessageType t = request ? MessageType::kRequest : MessageType::kResponse;
+  MessageType t = c.type_of(e.dir);
   if (e.bytes.size() < e.len) {
     stats_.bytes_lost += e.len - e.bytes.size();
     return;  // a cut datagram cannot be parsed
@@ -179,9 +195,9 @@ void Tracker::drive(Connection& c, std::vector<TracedExchange>& out) {
       auto data = b.readable();
       if (data.empty()) break;
       std::uint64_t base = b.position();
-      std::size_t n = c.decoder->feed(t, data, [&](std::size_t off) { return b.time_at(base + off); });
-      if (n == 0) break;
+      std::size_t n = feed_all(*c.decoder, t, data, [&](std::size_t off) { return b.time_at(base + off); });
       b.consume(n);
+      if (n < data.size()) break;  // the decoder waits for more
     }
   }
   collect(c, false, out);

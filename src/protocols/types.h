@@ -58,12 +58,10 @@ struct FrameBase {
 // wire is checked against one of these before anything is allocated for it.
 struct Limits {
   std::size_t max_body = 64 * 1024;     // body bytes kept per message (true size still counted)
-  // HTTP/1 bodies kept at all (up to max_body). Off where no output shows them (a trace line):
-  // framing, sizes and everything else are the same, only the copy is saved.
-  bool http1_bodies = true;
-  // Every HTTP/1 header kept. Off: only those an exchange's own fields come from (Host,
-  // Content-Encoding, Upgrade), for outputs that show no headers.
-  bool http1_headers = true;
+  // Every HTTP/1 header kept, and bodies up to max_body. Off where no output shows them (a trace
+  // line): only the headers an exchange's own fields come from (Host, Content-Encoding, Upgrade)
+  // are kept and no body; framing, sizes and everything else are the same, only copies are saved.
+  bool http1_contents = true;
   std::size_t max_frame = 1024 * 1024;  // longer frames are cut here and their tail skipped
   std::size_t max_header_bytes = 64 * 1024;  // HTTP request/status line plus headers
   std::size_t max_headers = 128;             // headers kept per HTTP message

@@ -154,12 +154,11 @@ Result<int> trace(const TraceOptions& o) {
   // whole, framing is read the same).
   if (o.format == "pretty" && !o.verbose) {
     topts.limits.max_body = std::min<std::uint64_t>(max_body, 4096);
-    topts.limits.http1_bodies = false;
-    topts.limits.http1_headers = false;
+    topts.limits.http1_contents = false;
   }
   capture::Tracker tracker(topts);
   Summary summary;
-  if (!topts.limits.http1_headers)
+  if (!topts.limits.http1_contents)
     summary.set_depth("lines only: HTTP/1 headers and bodies read for framing and sizes, not kept "
                       "(-v or --format json keep them)");
 

@@ -68,14 +68,8 @@ const std::string& endpoint_text(const Endpoint& e) {
   return slot.text;
 }
 
-}  // namespace
-
-std::string exchange_json_line(const capture::TracedExchange& t, std::int64_t off) {
-  std::string out;
-  append_exchange_json(out, t, off);
-  return out;
-}
-
+// The JSON object for one exchange, as the json format's line (without the newline), appended
+// to `out` (the sink reuses one buffer).
 void append_exchange_json(std::string& out, const capture::TracedExchange& t, std::int64_t off) {
   const auto& ex = t.exchange;
   const auto& c = t.conn;
@@ -121,8 +115,6 @@ void append_exchange_json(std::string& out, const capture::TracedExchange& t, st
   }
   w.end_object();
 }
-
-namespace {
 
 class JsonSink : public Sink {
  public:

@@ -30,10 +30,4 @@ std::unique_ptr<Sink> make_pretty_sink(const SinkOptions& o);
 std::unique_ptr<Sink> make_json_sink(const SinkOptions& o);
 std::unique_ptr<Sink> make_har_sink(const SinkOptions& o);
 
-// The JSON object for one exchange, as the json format's line (without the newline).
-std::string exchange_json_line(const capture::TracedExchange& t, std::int64_t mono_to_real_ns);
-// The same, appended to `out` (a sink reuses one buffer).
-void append_exchange_json(std::string& out, const capture::TracedExchange& t,
-                          std::int64_t mono_to_real_ns);
-
 }  // namespace reel::trace

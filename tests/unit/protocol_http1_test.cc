@@ -41,8 +41,7 @@ constexpr std::string_view kChunked =
 // or body copied beyond the ones those fields come from.
 TEST(Http1, WithoutHeadersAndBodiesTheLineStaysTheSame) {
   DecoderOptions o;
-  o.limits.http1_headers = false;
-  o.limits.http1_bodies = false;
+  o.limits.http1_contents = false;
   Harness h(Protocol::kHttp1, o);
   h.client(kCurlGet, 1000)
       .server("HTTP/1.1 200 OK\r\nServer: x\r\nContent-Encoding: gzip\r\nContent-Length: 10\r\n\r\n"

@@ -33,7 +33,7 @@ bool feeds_a_field(std::string_view name) {
 
 void commit_header(Context& c) {
   DirectionState& d = *c.dir;
-  if (!c.limits->http1_headers && !feeds_a_field(d.field)) {
+  if (!c.limits->http1_contents && !feeds_a_field(d.field)) {
     // Not kept: nothing to store.
   } else if (d.current.headers.size() < c.limits->max_headers) {
     d.current.headers.emplace_back(std::move(d.field), std::move(d.value));
@@ -50,7 +50,7 @@ int on_message_begin(llhttp_t* p) {
   d.current = Message{};
   d.current.is_request = p->type == HTTP_REQUEST;
   // Most messages: one allocation, not five growing ones.
-  if (ctx(p).limits->http1_headers) d.current.headers.reserve(16);
+  if (ctx(p).limits->http1_contents) d.current.headers.reserve(16);
   d.field.clear();
   d.value.clear();
   d.in_value = false;
@@ -128,7 +128,7 @@ int on_headers_complete(llhttp_t* p) {
 
 int on_body(llhttp_t* p, const char* at, std::size_t len) {
   Context& c = ctx(p);
-  c.dir->current.body.append({at, len}, c.limits->http1_bodies ? c.limits->max_body : 0);
+  c.dir->current.body.append({at, len}, c.limits->http1_contents ? c.limits->max_body : 0);
   return 0;
 }
 
