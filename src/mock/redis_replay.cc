@@ -4,7 +4,10 @@
 // same first argument (the key). A recorded argument that is a redaction placeholder matches
 // any live value (AUTH passwords). A mock recorded from a pipelined burst (Keploy keeps one
 // payload per read) matches when the next live commands are its commands, in order. An ECHO
-// nothing fits gets its argument back, and QUIT its OK: their answers need no recording.
+// nothing fits gets its argument back, and QUIT its OK: their answers need no recording. So do
+// a connection's set-up commands (AUTH, HELLO, SELECT, CLIENT SETNAME/SETINFO, PING, READONLY)
+// when nothing recorded fits them: a recording made by joining pooled connections never saw
+// their start, and the app's fresh connections at replay still begin with it.
 #include <map>
 
 #include "mock/common.h"
@@ -105,11 +108,39 @@ class RedisResponder final : public Responder {
       out.bytes += "$" + std::to_string(cmd[1].size()) + "\r\n" + cmd[1] + "\r\n";
       return 1;
     }
+    if (std::string setup = setup_answer(name, cmd); !setup.empty()) {
+      out.bytes += setup;
+      return 1;
+    }
     std::string summary = redis::summary_of(cmd);
     out.bytes += "-ERR reel: no recorded answer for " + summary + "\r\n";
     ctx_.pool->record_unmatched(
         {ctx_.pool->current_test(), testset::MockKind::kRedis, ctx_.server, summary, {}});
     return 1;
+  }
+
+  // What a server says to a set-up command, whatever was recorded; "" for other commands.
+  static std::string setup_answer(const std::string& name, const Args& cmd) {
+    auto bulk = [](std::string_view v) {
+      return "$" + std::to_string(v.size()) + "\r\n" + std::string(v) + "\r\n";
+    };
+    if (name == "AUTH" || name == "SELECT" || name == "READONLY") return "+OK\r\n";
+    if (name == "PING") return cmd.size() == 2 ? bulk(cmd[1]) : "+PONG\r\n";
+    if (name == "CLIENT" && cmd.size() >= 2) {
+      std::string sub = redis::upper(cmd[1]);
+      if (sub == "SETNAME" || sub == "SETINFO") return "+OK\r\n";
+      return "";
+    }
+    if (name != "HELLO") return "";
+    std::int64_t version = 2;
+    if (cmd.size() >= 2 && (!protocols::parse_int64(cmd[1], version) || version < 2 || version > 3))
+      return "-NOPROTO unsupported protocol version\r\n";
+    // The fields Redis 7 sends, as a map in RESP3 and as a flat array in RESP2.
+    std::string fields = bulk("server") + bulk("redis") + bulk("version") + bulk("7.0.0") +
+                         bulk("proto") + ":" + std::to_string(version) + "\r\n" + bulk("id") +
+                         ":1\r\n" + bulk("mode") + bulk("standalone") + bulk("role") +
+                         bulk("master") + bulk("modules") + "*0\r\n";
+    return (version == 3 ? "%7\r\n" : "*14\r\n") + fields;
   }
 
   const std::vector<Args>& commands_of(const testset::Mock& m) {

@@ -71,6 +71,41 @@ bool is_http2(std::string_view d, MessageType sender) {
   return is_http2_frames(d);
 }
 
+// Joined mid-connection, the client's side: a whole simple Query, or a Parse, whose SQL is text.
+bool is_postgres_statement(std::string_view d) {
+  ByteReader r(d);
+  std::uint8_t tag = 0;
+  std::uint32_t len = 0;
+  std::string_view body;
+  if (!r.u8(tag) || (tag != 'Q' && tag != 'P') || !r.be32(len) || len < 6 || len > 1u << 24 ||
+      !r.bytes(len - 4, body))
+    return false;
+  ByteReader b(body);
+  std::string_view name, sql;
+  if (tag == 'P' && (!b.cstring(name) || !is_text(name))) return false;
+  if (!b.cstring(sql) || sql.empty() || !is_text(sql)) return false;
+  if (tag == 'Q') return b.empty();
+  std::uint16_t params = 0;
+  return b.be16(params) && b.remaining() == params * 4u;
+}
+
+// Joined mid-connection, the server's side: whole backend messages of known types, up to a
+// ReadyForQuery ('Z', length 5, status I, T or E).
+bool is_postgres_answer(std::string_view d) {
+  static constexpr std::string_view kBackend = "123ACDEGHIKNRSTVWZcdnstv";
+  ByteReader r(d);
+  while (!r.empty()) {
+    std::uint8_t tag = 0;
+    std::uint32_t len = 0;
+    std::string_view body;
+    if (!r.u8(tag) || kBackend.find(static_cast<char>(tag)) == kBackend.npos || !r.be32(len) ||
+        len < 4 || !r.bytes(len - 4, body))
+      return false;
+    if (tag == 'Z') return len == 5 && (body[0] == 'I' || body[0] == 'T' || body[0] == 'E');
+  }
+  return false;
+}
+
 bool is_postgres(std::string_view d, MessageType sender) {
   ByteReader r(d);
   if (sender == MessageType::kResponse) {
@@ -78,9 +113,12 @@ bool is_postgres(std::string_view d, MessageType sender) {
     std::uint8_t tag = 0;
     std::uint32_t len = 0;
     std::uint32_t code = 0;
-    return r.u8(tag) && tag == 'R' && r.be32(len) && len >= 8 && len < 4096 && r.be32(code) &&
-           code <= 12;
+    if (r.u8(tag) && tag == 'R' && r.be32(len) && len >= 8 && len < 4096 && r.be32(code) &&
+        code <= 12)
+      return true;
+    return is_postgres_answer(d);
   }
+  if (is_postgres_statement(d)) return true;
   std::uint32_t len = 0;
   std::uint32_t code = 0;
   if (!r.be32(len) || !r.be32(code)) return false;

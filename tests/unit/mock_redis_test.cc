@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "mock/protocols.h"
+#include "mock/redis_common.h"
 #include "mock_test_util.h"
 #include "testset/codec.h"
 #include "testset/redact.h"
@@ -66,13 +67,39 @@ TEST(MockRedis, AuthIsRedactedAndStillReplays) {
 
 TEST(MockRedis, UnmatchedAuthNeverShowsThePassword) {
   // The summary goes into the error reply, stderr and reel test's report files.
+  EXPECT_EQ(redis::summary_of({"AUTH", "app", "hunter2"}), "AUTH");
+  EXPECT_EQ(redis::summary_of({"auth", "hunter2"}), "AUTH");
+}
+
+// A recording that joined pooled connections has no start-up; the app's fresh connections at
+// replay still send one, and get what a Redis server would say.
+TEST(MockRedis, SetUpNobodyRecordedIsAnsweredAsAServerWould) {
   MockPool pool({}, {});
   auto r = Responder::create({&pool, {}, kServer});
-  EXPECT_EQ(r->feed(bytes(cmd({"AUTH", "app", "hunter2"}))).bytes,
-            "-ERR reel: no recorded answer for AUTH\r\n");
-  auto misses = pool.take_unmatched();
-  ASSERT_EQ(misses.size(), 1u);
-  EXPECT_EQ(misses[0].summary, "AUTH");
+  EXPECT_EQ(r->feed(bytes(cmd({"AUTH", "app", "hunter2"}))).bytes, "+OK\r\n");
+  EXPECT_EQ(r->feed(bytes(cmd({"SELECT", "3"}) + cmd({"CLIENT", "SETNAME", "shop"}) +
+                          cmd({"client", "setinfo", "LIB-NAME", "redis-py"}) + cmd({"PING"}) +
+                          cmd({"PING", "hi"})))
+                .bytes,
+            "+OK\r\n+OK\r\n+OK\r\n+PONG\r\n$2\r\nhi\r\n");
+  std::string hello3 = r->feed(bytes(cmd({"HELLO", "3", "AUTH", "app", "pw"}))).bytes;
+  EXPECT_TRUE(hello3.starts_with("%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n")) << hello3;
+  EXPECT_NE(hello3.find("$5\r\nproto\r\n:3\r\n"), std::string::npos) << hello3;
+  // Every value is whole: the reply parses as one RESP3 value.
+  redis::Value v;
+  std::size_t used = 0;
+  EXPECT_EQ(redis::next_value(hello3, false, v, used), redis::Split::kValue);
+  EXPECT_EQ(used, hello3.size());
+  std::string hello2 = r->feed(bytes(cmd({"HELLO"}))).bytes;
+  EXPECT_TRUE(hello2.starts_with("*14\r\n")) << hello2;
+  EXPECT_EQ(redis::next_value(hello2, false, v, used), redis::Split::kValue);
+  EXPECT_EQ(used, hello2.size());
+  EXPECT_EQ(r->feed(bytes(cmd({"HELLO", "4"}))).bytes, "-NOPROTO unsupported protocol version\r\n");
+  EXPECT_EQ(pool.stats().unmatched, 0u);
+  EXPECT_TRUE(pool.take_unmatched().empty());
+  // Anything else still needs a recording.
+  EXPECT_EQ(r->feed(bytes(cmd({"CLIENT", "LIST"}))).bytes,
+            "-ERR reel: no recorded answer for CLIENT LIST\r\n");
 }
 
 TEST(MockRedis, ReplaysExactStructuralAndUnmatched) {

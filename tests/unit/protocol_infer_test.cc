@@ -34,6 +34,32 @@ TEST(Infer, Postgres) {
             Protocol::kPostgres);
 }
 
+// Joined an established connection (a pooled one, open before reel attached): no start-up,
+// only statements and their answers.
+TEST(Infer, PostgresJoinedMidConnection) {
+  std::string query = "Q\x00\x00\x00\x0dSELECT 1\0"s;
+  EXPECT_EQ(infer(query), Protocol::kPostgres);
+  // Parse (unnamed and named), then Bind/Describe/Execute/Sync in the same write.
+  std::string parse = "P\x00\x00\x00\x1cs1\0SELECT $1::int\0\x00\x01\x00\x00\x00\x17"s;
+  EXPECT_EQ(infer(parse), Protocol::kPostgres);
+  EXPECT_EQ(infer(parse + "B\x00\x00\x00\x0c"s), Protocol::kPostgres);
+  std::string answer = "C\x00\x00\x00\x0dSELECT 1\0Z\x00\x00\x00\x05I"s;
+  EXPECT_EQ(infer(answer, MessageType::kResponse), Protocol::kPostgres);
+  EXPECT_EQ(infer("1\x00\x00\x00\x04"s + answer, MessageType::kResponse), Protocol::kPostgres);
+
+  // Not whole, not text, or not what a client sends.
+  EXPECT_EQ(infer(query.substr(0, 10)), Protocol::kUnknown);
+  EXPECT_EQ(infer("Q\x00\x00\x00\x08\x01\x02\x03\0"sv), Protocol::kUnknown);
+  EXPECT_EQ(infer("Q\x00\x00\x00\x0aSELECT 1\0"s), Protocol::kUnknown);  // length cuts the SQL
+  EXPECT_EQ(infer("P\x00\x00\x00\x1cs1\0SELECT $1::int\0\x00\x02\x00\x00\x00\x17"s),
+            Protocol::kUnknown);  // two parameter types announced, one present
+  // An answer must reach a ReadyForQuery with a real status.
+  EXPECT_EQ(infer(answer.substr(0, answer.size() - 1), MessageType::kResponse), Protocol::kUnknown);
+  EXPECT_EQ(infer("C\x00\x00\x00\x0dSELECT 1\0Z\x00\x00\x00\x05X"s, MessageType::kResponse),
+            Protocol::kUnknown);
+  EXPECT_EQ(infer("Q\x00\x00\x00\x05\0"s, MessageType::kResponse), Protocol::kUnknown);
+}
+
 TEST(Infer, Mysql) {
   std::string greeting =
       "\x4a\x00\x00\x00\x0a"
