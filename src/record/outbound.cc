@@ -45,16 +45,12 @@ RelayTap OutboundRecorder::tap() {
   return t;
 }
 
-namespace {
-
 void mark_as_tls(mock::RecordedCall& call) {
   call.mock.metadata["reel.tls"] = "true";
   if (auto* http = std::get_if<testset::HttpMockSpec>(&call.mock.spec)) {
     if (http->req.url.starts_with("http://")) http->req.url.insert(4, "s");
   }
 }
-
-}  // namespace
 
 void OutboundRecorder::mark_tls(ConnId id) {
   std::lock_guard lock(mu_);

@@ -21,6 +21,10 @@ struct OutboundCall {
   mock::RecordedCall call;
 };
 
+// The call was read as the plaintext of a TLS connection: metadata reel.tls "true" and, for
+// HTTP, an https:// URL.
+void mark_as_tls(mock::RecordedCall& call);
+
 class OutboundRecorder {
  public:
   explicit OutboundRecorder(mock::RecordOptions options) : options_(std::move(options)) {}

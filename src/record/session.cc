@@ -1,11 +1,15 @@
 #include "record/session.h"
 
+#include <cmath>
+
 #include <spdlog/spdlog.h>
 
 #include "bpf/abi/tls.h"
+#include "kernel/proc_net.h"
 #include "protocols/http2/types.h"
 #include "protocols/text.h"
 #include "testset/noise.h"
+#include "trace/shape.h"
 
 namespace reel::record {
 
@@ -18,40 +22,70 @@ ConnTag tag_of(const capture::ConnKey& k) { return {k.tgid, k.fd, k.gen}; }
 
 }  // namespace
 
+SessionOptions with_defaults(SessionOptions o) {
+  if (!o.is_listening)
+    o.is_listening = [](const Endpoint& local) { return find_listener_inode(local).has_value(); };
+  return o;
+}
+
 RecordSession::RecordSession(testset::TestSetWriter& writer, SessionOptions options)
     : writer_(writer),
-      options_(std::move(options)),
-      tracker_(capture::TrackerOptions{.limits = options_.limits}),
+      options_(with_defaults(std::move(options))),
+      tracker_(capture::TrackerOptions{.limits = options_.limits,
+                                       .is_listening = options_.is_listening}),
       attributor_(options_.attribution) {}
+
+void RecordSession::on_open(const capture::OpenEvent& o) {
+  bool server = o.role == CAP_ROLE_SERVER ||
+                (o.role == CAP_ROLE_UNKNOWN && !o.udp && options_.is_listening(o.local));
+  if (server) {
+    server_conns_[tag_of(o.key)] = ServerConn{};
+    return;
+  }
+  if (o.udp) return;
+  std::string local = o.local.to_string();
+  client_by_local_[local] = tag_of(o.key);
+  ClientConn& conn = client_conns_[tag_of(o.key)];
+  conn.local = local;
+  if (options_.passive) {
+    conn.calls = std::make_unique<ClientConn::Calls>(ClientConn::Calls::kBuffer);
+    conn.calls->client = o.local;
+    conn.calls->server = o.remote;
+  }
+}
 
 void RecordSession::on_capture_event(const capture::Event& event) {
   const capture::CloseEvent* closed = nullptr;
   if (auto* o = std::get_if<capture::OpenEvent>(&event)) {
-    if (o->role == CAP_ROLE_SERVER) {
-      server_conns_[tag_of(o->key)] = ServerConn{};
-    } else if (!o->udp) {
-      std::string local = o->local.to_string();
-      client_by_local_[local] = tag_of(o->key);
-      client_conns_[tag_of(o->key)].local = local;
-    }
+    on_open(*o);
   } else if (auto* d = std::get_if<capture::DataEvent>(&event)) {
     ConnTag tag = tag_of(d->key);
     if (d->dir == CAP_DIR_INGRESS && d->len > 0) {
       if (auto it = server_conns_.find(tag); it != server_conns_.end())
         on_inbound_data(tag, it->second, *d);
-    } else if (d->dir == CAP_DIR_EGRESS) {
-      if (auto it = client_conns_.find(tag); it != client_conns_.end()) {
+    }
+    if (auto it = client_conns_.find(tag); it != client_conns_.end()) {
+      if (d->dir == CAP_DIR_EGRESS) {
         auto& w = it->second.writes;
         w.emplace_back(d->ts_ns, d->tid);
         if (w.size() > kWritesKept) w.pop_front();
       }
+      if (it->second.calls) on_call_data(*it->second.calls, *d);
     }
   } else if (auto* c = std::get_if<capture::CloseEvent>(&event)) {
     closed = c;
     // Kept a while: the relay may still be handing over the calls this connection carried
     // (short-lived connections close before their calls reach the session).
-    if (auto it = client_conns_.find(tag_of(c->key)); it != client_conns_.end())
+    if (auto it = client_conns_.find(tag_of(c->key)); it != client_conns_.end()) {
       it->second.closed_ns = c->ts_ns;
+      end_calls(it->second, c->ts_ns);
+    }
+  } else if (auto* x = std::get_if<capture::ExitEvent>(&event)) {
+    for (auto& [tag, conn] : client_conns_)
+      if (std::get<0>(tag) == x->tgid && !conn.closed_ns) {
+        conn.closed_ns = x->ts_ns;
+        end_calls(conn, x->ts_ns);
+      }
   }
   tracker_.on_event(event, batch_);
   std::uint64_t now = event.index() == 0   ? std::get<0>(event).ts_ns
@@ -62,6 +96,61 @@ void RecordSession::on_capture_event(const capture::Event& event) {
   batch_.clear();
   // After the exchanges the close completed, so they still find their streams and threads.
   if (closed) forget_server_conn(tag_of(closed->key));
+}
+
+void RecordSession::on_call_data(ClientConn::Calls& c, const capture::DataEvent& d) {
+  bool plaintext = (d.flags & CAP_F_TLS) != 0;
+  if (plaintext && !c.tls) {
+    // The TLS plaintext starts here (its own stream positions): what came before was the
+    // handshake, recorded as nothing.
+    c.tls = true;
+    c.recorder.reset();
+    c.egress = capture::StreamBuffer(ClientConn::Calls::kBuffer);
+    c.ingress = capture::StreamBuffer(ClientConn::Calls::kBuffer);
+  } else if (!plaintext && c.tls) {
+    return;
+  }
+  bool egress = d.dir == CAP_DIR_EGRESS;
+  capture::StreamBuffer& buf = egress ? c.egress : c.ingress;
+  if (d.bytes.empty()) {
+    if (d.len) buf.add_lost(d.pos, d.len, d.ts_ns);
+  } else {
+    buf.add(d.pos, d.bytes, d.ts_ns);
+    if (d.bytes.size() < d.len)
+      buf.add_lost(d.pos + d.bytes.size(), d.len - d.bytes.size(), d.ts_ns);
+  }
+  Direction dir = egress ? Direction::kClientToServer : Direction::kServerToClient;
+  while (true) {
+    if (buf.gap().kind == capture::GapKind::kLost) buf.skip_gap();
+    if (std::uint64_t lost = buf.take_loss()) {
+      // The call these bytes belonged to cannot be told whole: it goes, and the connection is
+      // joined again at the next bytes, as if reel had attached there.
+      stats_.call_bytes_lost += lost;
+      if (c.recorder) stats_.call_invalid_frames += c.recorder->invalid_frames();
+      c.recorder.reset();
+    }
+    auto bytes = buf.readable();
+    if (bytes.empty()) break;
+    if (!c.recorder) c.recorder = mock::CallRecorder::create(c.client, c.server, options_.calls);
+    c.recorder->data(dir, bytes, buf.time_at(buf.position()));
+    buf.consume(bytes.size());
+  }
+  if (c.recorder) take_calls(c);
+}
+
+void RecordSession::take_calls(ClientConn::Calls& c) {
+  for (auto& call : c.recorder->take()) {
+    if (c.tls) mark_as_tls(call);
+    on_outbound({c.client, c.server, std::move(call)});
+  }
+}
+
+void RecordSession::end_calls(ClientConn& conn, std::uint64_t ts_ns) {
+  if (!conn.calls || !conn.calls->recorder) return;
+  conn.calls->recorder->close(false, ts_ns);
+  take_calls(*conn.calls);
+  stats_.call_invalid_frames += conn.calls->recorder->invalid_frames();
+  conn.calls.reset();
 }
 
 void RecordSession::on_inbound_data(const ConnTag& tag, ServerConn& conn,
@@ -181,6 +270,13 @@ void RecordSession::on_exchange(capture::TracedExchange& t, std::uint64_t now_ns
     stats_.not_converted++;
     return;
   }
+  if (!admit(x)) {
+    // Still timed like a test, so that the calls it made go with it rather than to the session.
+    std::uint64_t id = next_id_++;
+    attributor_.add_test(id, x.request_time.first_ns, x.response_time.last_ns, tid, now_ns);
+    left_out_.insert(id);
+    return;
+  }
   testset::ConvertOptions convert = options_.convert;
   convert.app_port = t.conn.local.port;
   convert.scheme = t.conn.tls ? "https" : "http";
@@ -204,6 +300,30 @@ void RecordSession::on_exchange(capture::TracedExchange& t, std::uint64_t now_ns
                 x.response_time.last_ns, tid);
   attributor_.add_test(id, x.request_time.first_ns, x.response_time.last_ns, tid, now_ns);
   tests_.emplace(id, PendingTest{std::move(*test), x});
+}
+
+bool RecordSession::admit(const protocols::Exchange& x) {
+  if (options_.max_tests && admitted_ >= options_.max_tests) {
+    stats_.over_cap++;
+    return false;
+  }
+  std::string endpoint = x.method + " " + trace::path_shape(x.target);
+  std::uint64_t n = seen_by_endpoint_[endpoint]++;
+  // The n-th request of an endpoint is kept when it crosses the next multiple of 1/sample:
+  // with 0.1, the 1st, 11th, 21st...
+  if (options_.sample < 1.0 &&
+      std::ceil(double(n + 1) * options_.sample) <= std::ceil(double(n) * options_.sample)) {
+    stats_.sampled_out++;
+    return false;
+  }
+  std::uint64_t& kept = kept_by_endpoint_[endpoint];
+  if (options_.max_per_endpoint && kept >= options_.max_per_endpoint) {
+    stats_.over_cap++;
+    return false;
+  }
+  kept++;
+  admitted_++;
+  return true;
 }
 
 std::uint32_t RecordSession::writer_thread(const Endpoint& app_local, std::uint64_t ts_ns) const {
@@ -295,6 +415,14 @@ Result<std::vector<WrittenTest>> RecordSession::settle(std::uint64_t now_ns, boo
 
   std::vector<WrittenTest> written;
   for (auto& released : d.tests) {
+    if (left_out_.erase(released.test_id)) {
+      for (std::uint64_t cid : released.call_ids) {
+        auto it = calls_.find(cid);
+        if (--it->second.holders == 0) calls_.erase(it);
+      }
+      stats_.calls_left_out += released.call_ids.size();
+      continue;
+    }
     auto node = tests_.extract(released.test_id);
     PendingTest& p = node.mapped();
     std::vector<testset::Mock> mocks;

@@ -4,12 +4,16 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "capture/capture.h"
+#include "capture/stream_buffer.h"
 #include "capture/tracker.h"
 #include "record/attributor.h"
 #include "record/outbound.h"
@@ -25,6 +29,19 @@ struct SessionOptions {
   testset::NoiseConfig noise;
   protocols::Limits limits;
   AttributorOptions attribution;
+  // Passive (`reel record --pid`, nothing in the app's path): the app's calls to its
+  // dependencies are read from the capture's client connections, with these options, instead of
+  // arriving from a relay through on_outbound.
+  bool passive = false;
+  mock::RecordOptions calls;
+  // Whether a local endpoint listens, for connections open before the capture (their role was
+  // not seen). Default: /proc/net/tcp{,6}.
+  std::function<bool(const Endpoint& local)> is_listening;
+  // Bounds on the work done for a live service (0: none). An inbound request left out still
+  // takes its calls with it: they become no mock at all, not session-wide ones.
+  double sample = 1.0;                 // share of each endpoint's requests kept; its first always
+  std::uint64_t max_tests = 0;         // tests in all
+  std::uint64_t max_per_endpoint = 0;  // tests per method and path shape ("GET /products/:id")
 };
 
 struct SessionStats {
@@ -35,6 +52,14 @@ struct SessionStats {
   std::map<std::string, std::uint64_t> mocks_by_kind;
   std::uint64_t unanswered_calls = 0;
   std::uint64_t not_converted = 0;  // inbound exchanges that could not become a test
+  // Passive: bytes of dependency calls lost in the capture (each loss drops the call it cut),
+  // and frames the calls' recorders could not parse.
+  std::uint64_t call_bytes_lost = 0;
+  std::uint64_t call_invalid_frames = 0;
+  // Inbound requests left out by the bounds, and the calls they took with them.
+  std::uint64_t sampled_out = 0;
+  std::uint64_t over_cap = 0;
+  std::uint64_t calls_left_out = 0;
 };
 
 // What one written test looked like, for the progress display.
@@ -65,6 +90,18 @@ class RecordSession {
     std::string local;  // the app's end, as "ip:port"
     std::uint64_t closed_ns = 0;
     std::deque<std::pair<std::uint64_t, std::uint32_t>> writes;  // (ts, tid), ascending
+    // Passive: the connection's calls, from its bytes in stream order.
+    struct Calls {
+      // A hole is a loss at once: one socket's bytes in one direction come in order (one thread
+      // at a time reads or writes a dependency's connection), so nothing is worth waiting for.
+      static constexpr capture::StreamBufferOptions kBuffer{.reorder_window = 0};
+      explicit Calls(capture::StreamBufferOptions o) : egress(o), ingress(o) {}
+      Endpoint client, server;
+      std::unique_ptr<mock::CallRecorder> recorder;  // null after a loss until the next bytes
+      capture::StreamBuffer egress, ingress;
+      bool tls = false;  // following the TLS plaintext (the ciphertext is ignored)
+    };
+    std::unique_ptr<Calls> calls;
   };
   struct PendingTest {
     testset::TestCase test;
@@ -86,11 +123,16 @@ class RecordSession {
     std::map<std::uint32_t, ConnTag> streams;  // open streams
   };
 
+  void on_open(const capture::OpenEvent& o);
+  void on_call_data(ClientConn::Calls& c, const capture::DataEvent& d);
+  void end_calls(ClientConn& conn, std::uint64_t ts_ns);
+  void take_calls(ClientConn::Calls& c);
   void on_inbound_data(const ConnTag& tag, ServerConn& conn, const capture::DataEvent& d);
   void scan_h2_frames(ServerConn& conn, std::string_view bytes, const capture::DataEvent& d);
   std::uint32_t inbound_done(const capture::TracedExchange& t);
   void forget_server_conn(const ConnTag& tag);
   void on_exchange(capture::TracedExchange& t, std::uint64_t now_ns);
+  bool admit(const protocols::Exchange& x);
   void forget_closed(std::uint64_t now_ns);
   std::uint32_t writer_thread(const Endpoint& app_local, std::uint64_t ts_ns) const;
   void add_call(mock::RecordedCall call, std::uint32_t tid);
@@ -106,6 +148,9 @@ class RecordSession {
   std::unordered_map<std::string, ConnTag> client_by_local_;  // app's local endpoint -> conn
   std::map<ConnTag, ClientConn> client_conns_;
   std::unordered_map<std::uint64_t, PendingTest> tests_;
+  std::unordered_set<std::uint64_t> left_out_;  // tests not to be written (bounds)
+  std::uint64_t admitted_ = 0;
+  std::unordered_map<std::string, std::uint64_t> seen_by_endpoint_, kept_by_endpoint_;
   struct HeldCall {
     mock::RecordedCall call;
     std::size_t holders = 0;  // tests still to be written that hold it
