@@ -115,8 +115,26 @@ int main(int argc, char** argv) {
   record->add_option("--upstream-ca", rec.upstream_cas,
                      "intercepted TLS: also trust this CA (PEM file) upstream (repeatable)")
       ->allow_extra_args(false);
-  record->footer("Target: -- CMD ARGS... (started in a new cgroup). Ctrl-C ends the app and the "
-                 "recording; every finished test is already on disk.");
+  record->add_option("--pid", rec.pid,
+                     "record PID and its children as they run, from the capture alone: no "
+                     "restart, no redirect, no proxy");
+  record->add_option("--cgroup", rec.cgroup, "record every process in a cgroup v2 directory, passively");
+  record->add_flag("--passive", rec.passive,
+                   "with -- CMD: start CMD as is and record it passively (nothing in its path)");
+  record->add_option("--duration", rec.duration, "passive: detach after this long, e.g. 60s");
+  record->add_option("--max-tests", rec.max_tests, "passive: detach after N tests");
+  record->add_option("--sample", rec.sample,
+                     "passive: share of each endpoint's requests made tests, e.g. 0.1 (default 1)");
+  record->add_option("--max-per-endpoint", rec.max_per_endpoint,
+                     "passive: at most N tests per method and path shape (GET /users/:id)");
+  record->add_option("--max-body", rec.max_body,
+                     "passive: bytes captured per message (default 1m); longer ones are kept cut "
+                     "and marked");
+  record->footer("Target: -- CMD ARGS... (started in a new cgroup, its outbound connections "
+                 "through reel's relay), or passively: --pid PID, --cgroup PATH, --passive -- CMD. "
+                 "Ctrl-C ends the recording; every finished test is already on disk. A passive "
+                 "recording leaves a running app as it was and writes an audit line to the "
+                 "system log.");
 
   add_user(record);
   reel::replay::TestCommandOptions tst;

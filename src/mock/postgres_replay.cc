@@ -2,6 +2,7 @@
 // request (a Query, or an extended batch through Sync) with the recorded answer of the mock
 // that fits it best. At a Flush inside a batch it sends the part of that answer the server owed
 // by then (protocols/postgres/conversation.h), the rest at the Sync.
+#include <cctype>
 #include <random>
 
 #include "mock/common.h"
@@ -258,6 +259,8 @@ class PostgresResponder final : public Responder {
   // still owed an answer (after an error, or a Flush answered in full) needs no mock.
   void miss(Output& out, const Shape& live, const std::string& sql, bool complete) {
     bool only_sync_owed = complete && turn_.back().tag == 'S' && answered_ + 1 == turn_.size();
+    if (!failed_ && !only_sync_owed && complete && answered_ == 0 && answer_by_protocol(out, live))
+      return;
     if (!failed_ && !only_sync_owed) {
       std::string what = sql.empty() ? "[" + live.tags + "]" : one_line(sql);
       std::string closest = unusable_for(live);
@@ -271,6 +274,54 @@ class PostgresResponder final : public Responder {
       }
     }
     if (complete) out.bytes += pg::wire(pg::ready_for_query(tx_));
+  }
+
+  // A statement whose answer follows from its text (postgres_state_tag: BEGIN, SET, CREATE
+  // TABLE...) and that nothing recorded: answered as a server would. A recording that joined
+  // the app's pooled connections never saw the app's start-up, and a fresh app at replay still
+  // runs it (its schema set-up, its session settings). A simple Query, or an extended turn of
+  // Parse/Bind/Describe/Execute/Close through Sync. False when it is not such a statement.
+  bool answer_by_protocol(Output& out, const Shape& live) {
+    std::optional<std::string> tag = postgres_state_tag(live.sql);
+    if (!tag) return false;
+    bool ends = *tag == "COMMIT" || *tag == "ROLLBACK";
+    std::string upper = live.sql;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    bool to_savepoint = *tag == "ROLLBACK" && upper.find(" TO ") != upper.npos;
+    if (tx_ == 'E' && !ends) return false;  // an aborted transaction refuses all but its end
+    if (tx_ == 'E') tag = "ROLLBACK";       // COMMIT of an aborted transaction rolls it back
+    std::vector<Message> answer;
+    for (const Message& m : turn_) {
+      switch (m.tag) {
+        case 'Q':
+        case 'E':
+          answer.push_back(pg::typed('C', *tag + '\0'));
+          break;
+        case 'P':
+          answer.push_back(pg::typed('1', ""));
+          break;
+        case 'B':
+          answer.push_back(pg::typed('2', ""));
+          break;
+        case 'C':
+          answer.push_back(pg::typed('3', ""));
+          break;
+        case 'D':
+          if (!m.payload.empty() && m.payload[0] == 'S')
+            answer.push_back(pg::typed('t', std::string(2, '\0')));  // no parameters
+          answer.push_back(pg::typed('n', ""));                       // no rows described
+          break;
+        case 'S':
+          break;
+        default:
+          return false;
+      }
+    }
+    if (*tag == "BEGIN" || *tag == "START TRANSACTION") tx_ = tx_ == 'I' ? 'T' : tx_;
+    if (ends) tx_ = to_savepoint ? 'T' : 'I';
+    answer.push_back(pg::ready_for_query(tx_));
+    out.bytes += pg::wire(answer);
+    return true;
   }
 
   // A recorded call for the same SQL that reel could not read back (Keploy's decoded form with

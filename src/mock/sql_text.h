@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,13 @@ using protocols::SqlDialect;
 // dropped, lists kept whole) without a trailing ';': two statements that differ only in their
 // values normalize alike.
 std::string normalize_sql(std::string_view sql, SqlDialect dialect);
+
+// The command tag a PostgreSQL server answers a statement with when that answer follows from
+// the statement's text alone: statements that return no rows and count none (BEGIN, COMMIT,
+// ROLLBACK, SAVEPOINT, SET, RESET, DISCARD, LISTEN, DO, CREATE/ALTER/DROP of an object, COMMENT,
+// GRANT, REVOKE, TRUNCATE, LOCK, VACUUM, ANALYZE). nullopt for anything else (SELECT, INSERT,
+// CREATE TABLE ... AS, several statements). `sql` as normalize_sql gives it.
+std::optional<std::string> postgres_state_tag(std::string_view sql);
 
 // One line (whitespace runs collapsed), at most `max` bytes and an ellipsis, for summaries.
 std::string one_line(std::string_view text, std::size_t max = 120);

@@ -23,8 +23,11 @@
 #include "kernel/cgroup.h"
 #include "kernel/privileges.h"
 #include "proxy/relay.h"
+#include "record/audit.h"
 #include "record/dns_forwarder.h"
 #include "record/outbound.h"
+#include "record/passive.h"
+#include "record/progress.h"
 #include "record/self_check.h"
 #include "record/session.h"
 #include "redirect/redirector.h"
@@ -40,13 +43,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::int32_t local_utc_offset_s() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  ::localtime_r(&now, &tm);
-  return static_cast<std::int32_t>(tm.tm_gmtoff);
-}
-
 // HOST, HOST:PORT, [V6]:PORT or CIDR, as `reel redirect --exclude` takes them.
 Result<void> add_passthrough(const std::string& x, RedirectRules& rules) {
   bool has_port = x.starts_with('[') ||
@@ -57,48 +53,6 @@ Result<void> add_passthrough(const std::string& x, RedirectRules& rules) {
     rules.exclude.push_back(REEL_TRY(with_context(parse_cidr(x), "--passthrough")));
   }
   return {};
-}
-
-std::string format_ms(std::uint64_t ns) { return fmt::format("{:.1f} ms", double(ns) / 1e6); }
-
-std::string kinds_text(const std::map<std::string, std::uint64_t>& by_kind) {
-  std::string out;
-  for (auto& [kind, n] : by_kind) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", kind, n);
-  return out;
-}
-
-void print_test(const WrittenTest& w, bool color) {
-  std::string mocks;
-  for (auto& [kind, n] : w.mocks_by_kind)
-    mocks += fmt::format("{}{} {}", mocks.empty() ? "" : ", ", kind, n);
-  const char* green = color ? "\033[32m" : "";
-  const char* dim = color ? "\033[2m" : "";
-  const char* reset = color ? "\033[0m" : "";
-  std::fprintf(stderr, "%s%-8s%s %-6s %-40s %3d %10s  %smocks: %s%s\n", green, w.name.c_str(),
-               reset, w.method.c_str(), w.target.substr(0, 40).c_str(), w.status,
-               format_ms(w.latency_ns).c_str(), dim, mocks.empty() ? "none" : mocks.c_str(),
-               reset);
-}
-
-// The recording read back and replayed to itself (self_check.h): the problems are what a
-// replay would stumble on, named by test so that the user can record those again.
-void print_check(const CheckReport& c) {
-  std::fprintf(stderr, "self-check: %zu calls replayed to themselves, %zu answered by the protocol "
-               "(start-up), %zu not replayable here; %zu problems\n",
-               c.replayed, c.by_protocol, c.skipped, c.problems.size());
-  if (c.over_budget)
-    std::fprintf(stderr, "self-check: %zu more calls not replayed (a recording this large takes "
-                 "too long to replay whole at exit)\n", c.over_budget);
-  constexpr std::size_t kShown = 20;
-  for (std::size_t i = 0; i < c.problems.size() && i < kShown; ++i) {
-    const auto& p = c.problems[i];
-    spdlog::warn("{} ({}): {}: {}", p.mock, p.test.empty() ? "session-wide" : p.test, p.summary,
-                 p.what);
-  }
-  if (c.problems.size() > kShown) spdlog::warn("... and {} more", c.problems.size() - kShown);
-  if (!c.problems.empty())
-    spdlog::warn("this recording will not replay as recorded: the calls above will fail under "
-                 "reel test / reel mock (--strict makes this exit 3)");
 }
 
 void print_tls_summary(const tls::InterceptStats& s) {
@@ -208,6 +162,7 @@ Result<int> record(const RecordCommandOptions& o) {
 
   pid_t child =
       REEL_TRY(spawn({.argv = o.command, .cgroup_fd = target.fd(), .extra_env = app_env, .user = o.user}));
+  std::uint64_t started = monotonic_ns();
   bool color = ::isatty(STDERR_FILENO);
   spdlog::info("recording {} (pid {}) into {}{}", o.command[0], child, writer.dir().string(),
                o.app_port ? fmt::format(", tests from port {}", o.app_port) : "");
@@ -261,29 +216,18 @@ Result<int> record(const RecordCommandOptions& o) {
   if (dns) dns->stop();
   REEL_TRY(step(0, true));
 
+  print_session_summary(writer.dir(), session, k.capture->counters().by_kind[CAP_CNT_LOST],
+                        outbound.invalid_frames());
   const auto& st = session.stats();
-  const auto& at = session.attribution();
-  auto counters = k.capture->counters();
-  std::uint64_t lost = counters.by_kind[CAP_CNT_LOST];
-  std::fprintf(stderr, "\nrecorded %s: %llu tests, %llu mocks (%s; %llu session-wide)\n",
-               writer.dir().c_str(), (unsigned long long)st.tests, (unsigned long long)st.mocks,
-               st.mocks_by_kind.empty() ? "none" : kinds_text(st.mocks_by_kind).c_str(),
-               (unsigned long long)st.session_mocks);
-  std::fprintf(stderr,
-               "calls tied to tests: %llu by thread, %llu by time, %llu ambiguous (copied to each "
-               "overlapping test); %llu outside any test\n",
-               (unsigned long long)at.by_thread, (unsigned long long)at.by_window,
-               (unsigned long long)at.ambiguous, (unsigned long long)at.session);
-  auto& ts = session.tracker_stats();
-  std::fprintf(stderr, "capture: %llu events lost, %llu bytes in gaps, %llu tests with gaps, "
-               "%llu requests not recorded, %llu calls without an answer; %llu frames "
-               "unparsable (%llu inbound, %llu in dependency calls)\n",
-               (unsigned long long)lost, (unsigned long long)ts.bytes_lost,
-               (unsigned long long)st.tests_with_gaps, (unsigned long long)st.not_converted,
-               (unsigned long long)st.unanswered_calls,
-               (unsigned long long)(ts.invalid_frames + outbound.invalid_frames()),
-               (unsigned long long)ts.invalid_frames,
-               (unsigned long long)outbound.invalid_frames());
+  std::string audit = write_audit({.mode = "active",
+                                   .target = "command " + o.command[0],
+                                   .dir = writer.dir().string(),
+                                   .started_unix_ns = started + ro.convert.clock_to_unix_ns,
+                                   .duration_ns = monotonic_ns() - started,
+                                   .tests = st.tests,
+                                   .mocks = st.mocks,
+                                   .bytes = bytes_under(writer.dir().string())});
+  std::fprintf(stderr, "audit (system log, authpriv): %s\n", audit.c_str());
   if (interceptor) print_tls_summary(interceptor->stats());
   if (k.tls && k.tls->ssl_calls()) k.tls->print_summary(stderr);  // the app used OpenSSL
   if (dns && dns->failed())
@@ -303,7 +247,8 @@ Result<int> record(const RecordCommandOptions& o) {
 }  // namespace
 
 int run_record(const RecordCommandOptions& opts) {
-  auto r = record(opts);
+  bool passive = opts.passive || opts.pid != 0 || !opts.cgroup.empty();
+  auto r = passive ? record_passive(opts) : record(opts);
   if (!r) {
     std::fprintf(stderr, "reel record: %s\n", r.error().message.c_str());
     return 2;

@@ -2,12 +2,14 @@
 // app makes become mocks.
 #pragma once
 
-#include <optional>
+#include <sys/types.h>
 
-#include "core/user.h"
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "core/user.h"
 
 namespace reel::record {
 
@@ -24,6 +26,17 @@ struct RecordCommandOptions {
   bool insecure_upstream = false;         // intercepted TLS: skip verifying the upstream
   std::vector<std::string> upstream_cas;  // intercepted TLS: more CAs to trust upstream
   bool strict = false;                    // exit 3 when the recording's self-check finds problems
+
+  // Passive: attach to what runs (--pid, --cgroup) or to a command started as is (--passive),
+  // and record from the capture alone: no redirect, no relay, no CA, nothing in the app's path.
+  pid_t pid = 0;
+  std::string cgroup;
+  bool passive = false;
+  std::string duration;              // stop after this long ("" = until Ctrl-C or the app ends)
+  std::uint64_t max_tests = 0;       // stop after this many tests
+  double sample = 1.0;               // share of each endpoint's requests kept
+  std::uint64_t max_per_endpoint = 0;
+  std::string max_body = "1m";       // bytes per message captured; a longer one is kept cut
 };
 
 int run_record(const RecordCommandOptions& opts);

@@ -47,9 +47,6 @@ std::vector<pid_t> process_tree(pid_t root) {
   return out;
 }
 
-namespace {
-
-// The cgroup and every cgroup below it, as ids.
 void cgroup_ids_below(const std::string& path, std::uint64_t id, std::vector<std::uint64_t>& out) {
   out.push_back(id);
   DIR* d = ::opendir(path.c_str());
@@ -61,6 +58,8 @@ void cgroup_ids_below(const std::string& path, std::uint64_t id, std::vector<std
   }
   ::closedir(d);
 }
+
+namespace {
 
 struct Target {
   std::optional<Cgroup> cgroup;  // owned when reel starts the command

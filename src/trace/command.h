@@ -31,5 +31,7 @@ int run_trace(const TraceOptions& opts);
 
 // The pid and every descendant alive now (from /proc/PID/task/*/children).
 std::vector<pid_t> process_tree(pid_t root);
+// The cgroup at `path` (whose id is `id`) and every cgroup below it, as ids, into `out`.
+void cgroup_ids_below(const std::string& path, std::uint64_t id, std::vector<std::uint64_t>& out);
 
 }  // namespace reel::trace

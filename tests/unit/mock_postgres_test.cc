@@ -6,6 +6,7 @@
 #include <string>
 
 #include "mock/protocols.h"
+#include "mock/sql_text.h"
 #include "testset/codec.h"
 #include "testset/redact.h"
 #include "wire_builders.h"
@@ -337,6 +338,68 @@ TEST(MockPostgres, UnmatchedGetsErrorAndIsListed) {
   expect_error_then_ready(r.send(batch), "SELECT 1");
   EXPECT_EQ(r.send(msg('S', "")), ready());
   EXPECT_EQ(r.pool.take_unmatched().size(), 1u);
+}
+
+TEST(MockPostgres, StateStatementTags) {
+  auto tag = [](std::string_view sql) {
+    return postgres_state_tag(normalize_sql(sql, SqlDialect::kPostgres)).value_or("-");
+  };
+  EXPECT_EQ(tag("begin"), "BEGIN");
+  EXPECT_EQ(tag("START TRANSACTION ISOLATION LEVEL SERIALIZABLE"), "START TRANSACTION");
+  EXPECT_EQ(tag("END"), "COMMIT");
+  EXPECT_EQ(tag("ABORT"), "ROLLBACK");
+  EXPECT_EQ(tag("SET search_path TO app, public;"), "SET");
+  EXPECT_EQ(tag("SET CONSTRAINTS ALL DEFERRED"), "SET CONSTRAINTS");
+  EXPECT_EQ(tag("DISCARD ALL"), "DISCARD ALL");
+  EXPECT_EQ(tag("/* migrate */ CREATE TABLE IF NOT EXISTS t (id serial PRIMARY KEY, "
+                "n int GENERATED ALWAYS AS IDENTITY)"),
+            "CREATE TABLE");
+  EXPECT_EQ(tag("CREATE UNIQUE INDEX IF NOT EXISTS i ON t (n)"), "CREATE INDEX");
+  EXPECT_EQ(tag("create or replace function f() returns int as $$ select 1; $$ language sql"),
+            "CREATE FUNCTION");
+  EXPECT_EQ(tag("CREATE TEMP TABLE scratch (x int)"), "CREATE TABLE");
+  EXPECT_EQ(tag("ALTER TABLE t ADD COLUMN c int"), "ALTER TABLE");
+  EXPECT_EQ(tag("DROP INDEX IF EXISTS i"), "DROP INDEX");
+  EXPECT_EQ(tag("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM t) THEN INSERT INTO t VALUES (1); "
+                "END IF; END $$"),
+            "DO");
+  EXPECT_EQ(tag("TRUNCATE t"), "TRUNCATE TABLE");
+  // Rows or counts: never answered from the text.
+  EXPECT_EQ(tag("SELECT count(*) FROM t"), "-");
+  EXPECT_EQ(tag("INSERT INTO t VALUES (1)"), "-");
+  EXPECT_EQ(tag("CREATE TABLE t2 AS SELECT * FROM t"), "-");
+  EXPECT_EQ(tag("CREATE TABLE IF NOT EXISTS t2 AS SELECT * FROM t"), "-");
+  EXPECT_EQ(tag("CREATE MATERIALIZED VIEW v AS SELECT 1"), "-");
+  EXPECT_EQ(tag("BEGIN; SELECT 1"), "-");
+  EXPECT_EQ(tag("CREATE WIDGET w"), "-");
+  EXPECT_EQ(tag(""), "-");
+}
+
+// A recording made by joining pooled connections never saw the app's start-up; a fresh app at
+// replay runs it, and its state statements are answered as a server would, in and out of a
+// transaction, simple or extended.
+TEST(MockPostgres, StateStatementsNobodyRecordedAreAnsweredAsAServerWould) {
+  Replay r(mocks_of(record(nullptr)));
+  r.send(kStartup);
+  EXPECT_EQ(r.send(query("BEGIN")), complete("BEGIN") + ready('T'));
+  EXPECT_EQ(r.send(query("CREATE TABLE IF NOT EXISTS products (id serial PRIMARY KEY)")),
+            complete("CREATE TABLE") + ready('T'));
+  EXPECT_EQ(r.send(query("SAVEPOINT s1")), complete("SAVEPOINT") + ready('T'));
+  EXPECT_EQ(r.send(query("ROLLBACK TO SAVEPOINT s1")), complete("ROLLBACK") + ready('T'));
+  EXPECT_EQ(r.send(query("COMMIT")), complete("COMMIT") + ready('I'));
+  std::string set = parse("", "SET application_name = 'shop'") +
+                    msg('B', cstr("") + cstr("") + be16(0) + be16(0) + be16(0)) +
+                    msg('D', "P\0"sv) + msg('E', "\0\0\0\0\0"sv) + msg('S', "");
+  EXPECT_EQ(r.send(set), msg('1', "") + msg('2', "") + msg('n', "") + complete("SET") + ready());
+  EXPECT_TRUE(r.pool.take_unmatched().empty());
+  // After an error only the transaction's end is answered; COMMIT then rolls back.
+  EXPECT_EQ(r.send(query("BEGIN")), complete("BEGIN") + ready('T'));
+  r.send(query("SELECT * FROM nowhere"));
+  EXPECT_EQ(r.pool.take_unmatched().size(), 1u);
+  std::string refused = r.send(query("SET x = 1"));
+  EXPECT_EQ(refused.back(), 'E');  // still aborted
+  r.pool.take_unmatched();
+  EXPECT_EQ(r.send(query("COMMIT")), complete("ROLLBACK") + ready('I'));
 }
 
 TEST(MockPostgres, KeployMockWithoutPayload) {
