@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace reel::capture {
@@ -82,6 +83,13 @@ void TlsScope::print_summary(std::FILE* out) const {
                n(TLS_CNT_BY_SET_FD), n(TLS_CNT_BY_SYSCALL), n(TLS_CNT_BY_LAST_FD),
                n(TLS_CNT_BY_GO_CONN), n(TLS_CNT_UNTIED),
                n(TLS_CNT_UNTIED_BYTES), n(TLS_CNT_EVENTS), n(TLS_CNT_LOST));
+  // Where the probes sit: a container's library is named through its process's root
+  // (/proc/PID/root/...), as the host has no such file.
+  const auto& files = probes_->binaries();
+  std::string list;
+  for (std::size_t i = 0; i < files.size() && i < 4; ++i) list += (i ? ", " : "") + files[i];
+  if (files.size() > 4) list += fmt::format(" and {} more", files.size() - 4);
+  if (!list.empty()) std::fprintf(out, "tls: probes in %s\n", list.c_str());
 }
 
 }  // namespace reel::capture
