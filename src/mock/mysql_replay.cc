@@ -24,6 +24,10 @@ using my::Packet;
 using testset::Value;
 
 constexpr std::uint8_t kComPing = 0x0e;
+constexpr std::uint8_t kComResetConnection = 0x1f;
+// Server status flags of an OK packet.
+constexpr std::uint16_t kInTransaction = 0x0001;
+constexpr std::uint16_t kAutocommit = 0x0002;
 
 struct Recorded {
   bool usable = false;
@@ -294,6 +298,18 @@ class MysqlResponder final : public Responder {
       out.bytes += my::ok_packet(1);
       return;
     }
+    // Session state nothing recorded (a recording that joined the app's pooled connections
+    // never saw their set-up, and a fresh app at replay runs it): OK, as a server would say.
+    std::optional<std::string> tag;
+    if (command == pm::kComQuery) tag = state_statement_tag(live.norm, SqlDialect::kMysql);
+    if (tag || command == pm::kComInitDb || command == kComResetConnection) {
+      if (tag && (*tag == "BEGIN" || *tag == "START TRANSACTION")) status_ |= kInTransaction;
+      if (tag && (*tag == "COMMIT" || *tag == "ROLLBACK") && live.norm.find(" TO ") == std::string::npos)
+        status_ &= ~kInTransaction;
+      if (command == kComResetConnection) status_ = kAutocommit;
+      out.bytes += my::ok_packet(1, status_);
+      return;
+    }
     std::string what = live.sql.empty() ? pm::command_name(command) : one_line(live.sql);
     std::string closest = unusable_for(live);
     out.bytes += my::err_packet(1, 1105, "HY000", sql_miss_message(what, closest));
@@ -340,6 +356,7 @@ class MysqlResponder final : public Responder {
   FrameBuffer in_;
   bool logged_in_ = false;
   std::uint32_t server_caps_ = 0;  // of the greeting we sent
+  std::uint16_t status_ = kAutocommit;  // for the OKs reel answers by itself
   bool deprecate_eof_ = false;     // negotiated: result sets end in OK, no EOF after columns
   std::map<std::uint32_t, std::string> statements_;  // our ids -> SQL
   std::uint32_t next_statement_ = 1;

@@ -276,13 +276,13 @@ class PostgresResponder final : public Responder {
     if (complete) out.bytes += pg::wire(pg::ready_for_query(tx_));
   }
 
-  // A statement whose answer follows from its text (postgres_state_tag: BEGIN, SET, CREATE
+  // A statement whose answer follows from its text (state_statement_tag: BEGIN, SET, CREATE
   // TABLE...) and that nothing recorded: answered as a server would. A recording that joined
   // the app's pooled connections never saw the app's start-up, and a fresh app at replay still
   // runs it (its schema set-up, its session settings). A simple Query, or an extended turn of
   // Parse/Bind/Describe/Execute/Close through Sync. False when it is not such a statement.
   bool answer_by_protocol(Output& out, const Shape& live) {
-    std::optional<std::string> tag = postgres_state_tag(live.sql);
+    std::optional<std::string> tag = state_statement_tag(live.sql, SqlDialect::kPostgres);
     if (!tag) return false;
     bool ends = *tag == "COMMIT" || *tag == "ROLLBACK";
     std::string upper = live.sql;

@@ -30,7 +30,7 @@ std::string one_line(std::string_view text, std::size_t max) {
   return out + "…";
 }
 
-std::optional<std::string> postgres_state_tag(std::string_view sql) {
+std::optional<std::string> state_statement_tag(std::string_view sql, SqlDialect dialect) {
   if (sql.find(';') != sql.npos) return std::nullopt;  // one statement only
   // The first words, upper case.
   std::vector<std::string> w;
@@ -60,6 +60,8 @@ std::optional<std::string> postgres_state_tag(std::string_view sql) {
   if (first == "ROLLBACK" || first == "ABORT") return "ROLLBACK";
   if (first == "START" && word(1) == "TRANSACTION") return "START TRANSACTION";
   if (first == "DISCARD" && !word(1).empty()) return "DISCARD " + (word(1) == "TEMPORARY" ? "TEMP" : word(1));
+  if (dialect == SqlDialect::kMysql && (first == "USE" || (first == "UNLOCK" && word(1) == "TABLES")))
+    return first;
   if (first == "TRUNCATE") return "TRUNCATE TABLE";
   if (first == "LOCK") return "LOCK TABLE";
   if (first != "CREATE" && first != "ALTER" && first != "DROP") return std::nullopt;

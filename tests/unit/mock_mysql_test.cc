@@ -280,6 +280,30 @@ TEST(MockMysql, UnmatchedGetsErrPacketAndIsListed) {
   EXPECT_EQ(r.send(packet(0, "\x0e")), packet(1, "\x00\x00\x00\x02\x00\x00\x00"sv));
 }
 
+// A recording that joined pooled connections never saw their set-up; a fresh app at replay
+// runs it (a greeting reel builds, then the connector's SET and USE statements) and gets the
+// OKs a server would send, with the transaction flag followed.
+TEST(MockMysql, SessionSetUpNobodyRecordedIsAnsweredWithOk) {
+  Replay r({});
+  r.responder->greeting();
+  std::string native = kHandshake;
+  native.replace(native.find("caching_sha2_password"), 21, "mysql_native_password");
+  EXPECT_EQ(r.send(native), packet(2, "\x00\x00\x00\x02\x00\x00\x00"sv));
+  auto ok = [](std::uint16_t status) {
+    return packet(1, "\x00\x00\x00"s + static_cast<char>(status) + "\x00\x00\x00"s);
+  };
+  EXPECT_EQ(r.send(packet(0, "\x03" "SET NAMES utf8mb4")), ok(2));
+  EXPECT_EQ(r.send(packet(0, "\x03" "SET autocommit=1")), ok(2));
+  EXPECT_EQ(r.send(packet(0, "\x02" "shop")), ok(2));  // COM_INIT_DB
+  EXPECT_EQ(r.send(packet(0, "\x03" "START TRANSACTION")), ok(3));
+  EXPECT_EQ(r.send(packet(0, "\x03" "CREATE TABLE IF NOT EXISTS t (id int)")), ok(3));
+  EXPECT_EQ(r.send(packet(0, "\x03" "COMMIT")), ok(2));
+  EXPECT_TRUE(r.pool.take_unmatched().empty());
+  // Rows are never made up.
+  EXPECT_EQ(r.send(packet(0, "\x03" "SELECT @@version")).substr(4, 1), "\xff");
+  EXPECT_EQ(r.pool.take_unmatched().size(), 1u);
+}
+
 // Keploy's decoded form (pkg/models/mysql: comm.go, conn.go, generic.go), as its recorder
 // writes it: no payload, every packet as fields; []byte fields as lists of numbers; EOF and
 // final packets (eofAfterColumns, FinalResponse.data) kept whole, header included.

@@ -342,7 +342,8 @@ TEST(MockPostgres, UnmatchedGetsErrorAndIsListed) {
 
 TEST(MockPostgres, StateStatementTags) {
   auto tag = [](std::string_view sql) {
-    return postgres_state_tag(normalize_sql(sql, SqlDialect::kPostgres)).value_or("-");
+    return state_statement_tag(normalize_sql(sql, SqlDialect::kPostgres), SqlDialect::kPostgres)
+        .value_or("-");
   };
   EXPECT_EQ(tag("begin"), "BEGIN");
   EXPECT_EQ(tag("START TRANSACTION ISOLATION LEVEL SERIALIZABLE"), "START TRANSACTION");
