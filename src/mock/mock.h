@@ -38,6 +38,9 @@ inline constexpr std::string_view kMetaType = "type";        // "config" or "moc
 inline constexpr std::string_view kMetaTest = "reel.test";   // the test the call belongs to
 inline constexpr std::string_view kMetaServer = "reel.server";  // "127.0.0.1:5432", "[::1]:6379"
 inline constexpr std::string_view kMetaProtocol = "reel.protocol";  // protocols::protocol_name
+// Why a recorded call cannot replay, said when it is recorded (a statement prepared before reel
+// joined the connection); the self-check lists it as a problem.
+inline constexpr std::string_view kMetaUnreplayable = "reel.unreplayable";
 
 // ---------------------------------------------------------------------------------- recording
 

@@ -35,6 +35,7 @@ struct Turn {
   std::uint64_t first_ns = 0, last_ns = 0;
   bool answered = false;
   bool truncated = false;
+  std::uint32_t unseen_statement = 0;  // executed, prepared before reel joined (ids start at 1)
 
   void saw(const Packet& p, std::uint64_t first, std::uint64_t last, bool client) {
     if (first_ns == 0) first_ns = first;
@@ -177,6 +178,8 @@ class MysqlRecorder final : public CallRecorder {
       if (auto it = stitch_.statements.find(pm::statement_id(p)); it != stitch_.statements.end()) {
         sql = it->second.query;
         if (command == pm::kComStmtExecute) params = pm::execute_params(p, it->second, limits_);
+      } else if (command == pm::kComStmtExecute) {
+        t.unseen_statement = pm::statement_id(p);
       }
     }
     Value v = my::command_value(p, my::has_statement_id(command) ? sql : "", params);
@@ -227,6 +230,10 @@ class MysqlRecorder final : public CallRecorder {
     meta[std::string(kMetaProtocol)] = "mysql";
     if (t.truncated) meta["reel.truncated"] = "true";
     if (!t.answered || (t.responses.empty() && !t.startup)) meta["reel.unanswered"] = "true";
+    if (t.unseen_statement)
+      meta[std::string(kMetaUnreplayable)] =
+          "statement " + std::to_string(t.unseen_statement) +
+          " was prepared before reel joined the connection: its SQL and columns were never seen";
     if (t.startup && encrypted_) meta["reel.encrypted"] = "true";
     mock.connection_id = conn_id_;
     call.request_ns = t.first_ns;

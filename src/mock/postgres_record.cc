@@ -39,6 +39,7 @@ struct Turn {
   bool answered = false;  // the server has said something
   bool truncated = false;
   bool gap = false;
+  std::string unseen_statement;  // a Bind of a statement prepared before reel joined
 
   void add(bool client, Message m, std::uint64_t first, std::uint64_t last) {
     // A request the client sent in parts (a Flush, the answer so far, then its Sync) is still
@@ -137,6 +138,10 @@ class PostgresRecorder final : public CallRecorder {
     if (tag == 'X') return;  // Terminate: nothing to mock
     if (turns_.empty() || turns_.back().closed) turns_.push_back(Turn{});
     Turn& t = turns_.back();
+    if (tag == 'B' && t.unseen_statement.empty()) {
+      std::string name = pp::bind_msg(m, limits_).statement;
+      if (!name.empty() && !statements_.count(name)) t.unseen_statement = name;
+    }
     pg::learn({m}, statements_);
     t.add(true, std::move(m), first, last);
     if (pp::closes_request(tag)) {
@@ -189,6 +194,10 @@ class PostgresRecorder final : public CallRecorder {
     if (t.truncated) meta["reel.truncated"] = "true";
     if (!t.answered) meta["reel.unanswered"] = "true";
     if (t.gap) meta["gap"] = "true";
+    if (!t.unseen_statement.empty())
+      meta[std::string(kMetaUnreplayable)] =
+          "statement \"" + t.unseen_statement +
+          "\" was prepared before reel joined the connection: its SQL and columns were never seen";
     if (t.startup && encrypted_) meta["reel.encrypted"] = "true";
     mock.connection_id = conn_id_;
     call.request_ns = t.first_ns;

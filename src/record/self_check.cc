@@ -273,6 +273,10 @@ CheckReport check_mocks(const std::vector<Mock>& mocks) {
   std::map<std::pair<std::string, std::string>, std::vector<Call>> connections;
   std::vector<std::vector<Call>> singles;  // HTTP, DNS: each call on a connection of its own
   for (const Mock& m : mocks) {
+    if (std::string why = meta(m, mock::kMetaUnreplayable); !why.empty()) {
+      problem(m, why);
+      continue;
+    }
     auto requests = replayable(m.kind) && meta(m, "reel.unanswered") != "true" &&
                             meta(m, "reel.truncated") != "true"
                         ? segments(m, true)

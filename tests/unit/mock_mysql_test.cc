@@ -304,6 +304,20 @@ TEST(MockMysql, SessionSetUpNobodyRecordedIsAnsweredWithOk) {
   EXPECT_EQ(r.pool.take_unmatched().size(), 1u);
 }
 
+// Joined an established connection: an EXECUTE of a statement prepared before reel joined is
+// recorded, and marked as one that cannot replay (its SQL and columns were never seen).
+TEST(MockMysql, ExecuteOfAStatementPreparedBeforeReelJoinedIsMarked) {
+  auto rec = make_mysql_recorder(server_endpoint(), {});
+  rec->data(Direction::kClientToServer, as_span(execute(4, 7)), 100);
+  rec->data(Direction::kServerToClient, as_span(kExecuteAnswer), 110);
+  rec->close(false, 120);
+  auto calls = rec->take();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].mock.metadata.at(std::string(kMetaUnreplayable)),
+            "statement 4 was prepared before reel joined the connection: its SQL and columns "
+            "were never seen");
+}
+
 // Keploy's decoded form (pkg/models/mysql: comm.go, conn.go, generic.go), as its recorder
 // writes it: no payload, every packet as fields; []byte fields as lists of numbers; EOF and
 // final packets (eofAfterColumns, FinalResponse.data) kept whole, header included.

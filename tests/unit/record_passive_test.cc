@@ -185,6 +185,35 @@ TEST_F(PassiveRecordTest, ALossDropsTheCallsItCutAndTheNextOneIsRecorded) {
             pg_answer("lamp"));
 }
 
+// A pooled connection's statement prepared before reel joined: its Binds carry a name whose
+// SQL and columns were never seen. The recording says at once that these calls cannot replay;
+// a statement prepared while reel watched replays.
+TEST_F(PassiveRecordTest, AStatementPreparedBeforeReelJoinedIsNamedAsUnreplayable) {
+  Conn pg(11, ep("127.0.0.1:40001"), ep("127.0.0.1:5432"));
+  feed(pg.open(1000));
+  auto exec = [](const std::string& stmt) {
+    return msg('B', cstr("") + cstr(stmt) + be16(0) + be16(1) + be32(1) + "7" + be16(0)) +
+           msg('E', cstr("") + be32(0)) + msg('S', "");
+  };
+  std::string row = msg('D', be16(1) + be32(4) + "lamp");
+  feed(pg.send(1001, exec("S_1")));
+  feed(pg.recv(1002, msg('2', "") + row + msg('C', cstr("SELECT 1")) + msg('Z', "I")));
+  feed(pg.send(1003, msg('P', cstr("S_2") + cstr("SELECT name FROM products WHERE id = $1") +
+                                  be16(0)) +
+                         exec("S_2")));
+  feed(pg.recv(1004, msg('1', "") + msg('2', "") + row + msg('C', cstr("SELECT 1")) +
+                         msg('Z', "I")));
+  feed(pg.close(1005));
+  settle();
+  auto check = check_test_set(root_ / "test-set-0");
+  ASSERT_TRUE(check) << check.error().message;
+  ASSERT_EQ(check->problems.size(), 1u);
+  EXPECT_EQ(check->problems[0].what,
+            "statement \"S_1\" was prepared before reel joined the connection: its SQL and "
+            "columns were never seen");
+  EXPECT_EQ(check->replayed, 1u);  // the one prepared while reel watched
+}
+
 // A live service is sampled: the requests left out take their calls with them (neither a
 // test's mocks nor session-wide ones), and a cap per endpoint counts shapes, not paths.
 TEST_F(PassiveRecordTest, SampledOutRequestsTakeTheirCallsWithThem) {
