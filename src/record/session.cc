@@ -6,6 +6,8 @@
 
 #include "bpf/abi/tls.h"
 #include "kernel/proc_net.h"
+#include "mock/protocols.h"
+#include "protocols/infer.h"
 #include "protocols/http2/types.h"
 #include "protocols/text.h"
 #include "testset/noise.h"
@@ -42,7 +44,10 @@ void RecordSession::on_open(const capture::OpenEvent& o) {
     server_conns_[tag_of(o.key)] = ServerConn{};
     return;
   }
-  if (o.udp) return;
+  if (o.udp) {
+    if (options_.passive) udp_conns_[tag_of(o.key)] = o.remote;
+    return;
+  }
   std::string local = o.local.to_string();
   client_by_local_[local] = tag_of(o.key);
   ClientConn& conn = client_conns_[tag_of(o.key)];
@@ -64,6 +69,7 @@ void RecordSession::on_capture_event(const capture::Event& event) {
       if (auto it = server_conns_.find(tag); it != server_conns_.end())
         on_inbound_data(tag, it->second, *d);
     }
+    if (auto udp = udp_conns_.find(tag); udp != udp_conns_.end()) on_datagram(tag, udp->second, *d);
     if (auto it = client_conns_.find(tag); it != client_conns_.end()) {
       if (d->dir == CAP_DIR_EGRESS) {
         auto& w = it->second.writes;
@@ -79,6 +85,12 @@ void RecordSession::on_capture_event(const capture::Event& event) {
     if (auto it = client_conns_.find(tag_of(c->key)); it != client_conns_.end()) {
       it->second.closed_ns = c->ts_ns;
       end_calls(it->second, c->ts_ns);
+    }
+    ConnTag tag = tag_of(c->key);
+    if (udp_conns_.erase(tag)) {
+      auto from = dns_queries_.lower_bound({tag, 0});
+      auto to = dns_queries_.upper_bound({tag, 0xffff});
+      dns_queries_.erase(from, to);
     }
   } else if (auto* x = std::get_if<capture::ExitEvent>(&event)) {
     for (auto& [tag, conn] : client_conns_)
@@ -136,6 +148,33 @@ void RecordSession::on_call_data(ClientConn::Calls& c, const capture::DataEvent&
     buf.consume(bytes.size());
   }
   if (c.recorder) take_calls(c);
+}
+
+// A DNS query the app sent on a UDP socket, then its answer (same socket, same id): one DNS
+// mock, as the recording forwarder of an active recording makes. Whatever else goes over UDP is
+// left alone.
+void RecordSession::on_datagram(const ConnTag& tag, const Endpoint& remote,
+                                const capture::DataEvent& d) {
+  constexpr std::size_t kQueriesHeld = 1024;
+  if (d.bytes.size() != d.len || d.bytes.size() < 12) return;  // cut: not a whole message
+  std::uint16_t id = static_cast<std::uint16_t>(std::to_integer<unsigned>(d.bytes[0]) << 8 |
+                                                std::to_integer<unsigned>(d.bytes[1]));
+  if (d.dir == CAP_DIR_EGRESS) {
+    if (protocols::infer_protocol(d.bytes, protocols::MessageType::kRequest, true) !=
+        protocols::Protocol::kDns)
+      return;
+    if (dns_queries_.size() >= kQueriesHeld) dns_queries_.erase(dns_queries_.begin());
+    dns_queries_[{tag, id}] = DnsQuery{std::string(protocols::as_chars(d.bytes)), d.ts_ns, d.tid,
+                                      d.peer.port ? d.peer : remote};
+    return;
+  }
+  auto q = dns_queries_.find({tag, id});
+  if (q == dns_queries_.end()) return;
+  auto call = mock::dns_call(protocols::as_bytes(q->second.bytes), d.bytes, q->second.ts_ns,
+                             d.ts_ns, q->second.server, options_.calls);
+  std::uint32_t tid = q->second.tid;
+  dns_queries_.erase(q);
+  if (call) add_call(std::move(*call), tid);
 }
 
 void RecordSession::take_calls(ClientConn::Calls& c) {

@@ -124,6 +124,7 @@ class RecordSession {
   };
 
   void on_open(const capture::OpenEvent& o);
+  void on_datagram(const ConnTag& tag, const Endpoint& remote, const capture::DataEvent& d);
   void on_call_data(ClientConn::Calls& c, const capture::DataEvent& d);
   void end_calls(ClientConn& conn, std::uint64_t ts_ns);
   void take_calls(ClientConn::Calls& c);
@@ -147,6 +148,16 @@ class RecordSession {
   std::uint64_t next_stream_tag_ = 1;
   std::unordered_map<std::string, ConnTag> client_by_local_;  // app's local endpoint -> conn
   std::map<ConnTag, ClientConn> client_conns_;
+  // Passive: the app's UDP sockets (their remote, when connected), and DNS queries sent on them
+  // waiting for their answer, by socket and query id.
+  std::map<ConnTag, Endpoint> udp_conns_;
+  struct DnsQuery {
+    std::string bytes;
+    std::uint64_t ts_ns = 0;
+    std::uint32_t tid = 0;
+    Endpoint server;
+  };
+  std::map<std::pair<ConnTag, std::uint16_t>, DnsQuery> dns_queries_;
   std::unordered_map<std::uint64_t, PendingTest> tests_;
   std::unordered_set<std::uint64_t> left_out_;  // tests not to be written (bounds)
   std::uint64_t admitted_ = 0;

@@ -188,6 +188,47 @@ set -e
 grep -q 'body.price (changed)' "$WORK/changed.err" || fail "diff does not name body.price"
 pass "changed build: exit 1, the diff names body.price"
 
+# --- 8. DNS: an app that resolves a name over UDP (a loopback DNS server of the test's own) as
+# it runs; the queries and answers become DNS mocks.
+cat > "$WORK/dns.py" <<'PY'
+import socket, struct, sys, threading, time
+srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); srv.bind(("127.0.0.1", 0))
+def serve():
+    while True:
+        q, peer = srv.recvfrom(512)
+        end = 12
+        while q[end] != 0: end += q[end] + 1
+        rr = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + bytes([127, 0, 0, 7])
+        srv.sendto(q[:2] + struct.pack(">HHHHH", 0x8180, 1, 1, 0, 0) + q[12:end + 5] + rr, peer)
+threading.Thread(target=serve, daemon=True).start()
+name = b"\x05rates\x04shop\x04test\x00"
+c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+i = 0
+while True:
+    i += 1
+    c.sendto(struct.pack(">HHHHHH", i & 0xffff, 0x0100, 1, 0, 0, 0) + name + b"\x00\x01\x00\x01",
+             srv.getsockname())
+    c.recvfrom(512)
+    time.sleep(0.05)
+PY
+python3 "$WORK/dns.py" &
+DNSAPP=$!
+STARTED_PIDS+=($DNSAPP)
+sleep 0.3
+"$REEL" record -p "$WORK/dns" --pid "$DNSAPP" --duration 1s > /dev/null 2> "$WORK/dns.err" \
+  || { cat "$WORK/dns.err"; fail "reel record --pid (DNS)"; }
+/usr/bin/python3 - "$WORK/dns/test-set-0/mocks.yaml" <<'PY' || { cat "$WORK/dns.err"; fail "DNS mocks"; }
+import sys, yaml
+mocks = [m for m in yaml.safe_load_all(open(sys.argv[1])) if m]
+dns = [m for m in mocks if m["kind"] == "DNS"]
+assert len(dns) >= 10, [m["kind"] for m in mocks]
+for m in dns:
+    assert m["spec"]["request"]["name"] == "rates.shop.test.", m["spec"]
+    assert any("127.0.0.7" in a for a in m["spec"]["response"]["answers"]), m["spec"]
+print(len(dns), "DNS mocks")
+PY
+pass "DNS over UDP seen by the capture becomes DNS mocks (name, type, answers)"
+
 # --- 8. --passive -- CMD, and bad targets.
 "$REEL" record -p "$WORK/cmd" --passive --duration 1s -- sleep 30 > /dev/null 2> "$WORK/cmd.err" \
   || { cat "$WORK/cmd.err"; fail "--passive -- CMD"; }

@@ -214,6 +214,42 @@ TEST_F(PassiveRecordTest, AStatementPreparedBeforeReelJoinedIsNamedAsUnreplayabl
   EXPECT_EQ(check->replayed, 1u);  // the one prepared while reel watched
 }
 
+// The app resolves a name while serving a request: the query and its answer, read from its UDP
+// socket, become a DNS mock of that test.
+TEST_F(PassiveRecordTest, ADnsLookupOverUdpBecomesTheTestsDnsMock) {
+  Conn client(10, kAppPort, ep("127.0.0.1:51000"));
+  capture::ConnKey udp{kApp, 14, 1};
+  feed(client.open(1000));
+  feed(capture::OpenEvent{udp, kThread, ms(1000), CAP_ROLE_CLIENT, ep("127.0.0.1:45000"),
+                          ep("127.0.0.53:53"), true, "app"});
+  std::string question = std::string("\x05rates\x04shop\x04test\x00", 17) + be16(1) + be16(1);
+  std::string query = be16(0x4242) + be16(0x0100) + be16(1) + be16(0) + be16(0) + be16(0) + question;
+  std::string answer = be16(0x4242) + be16(0x8180) + be16(1) + be16(1) + be16(0) + be16(0) +
+                       question + be16(0xc00c) + be16(1) + be16(1) + be32(60) + be16(4) +
+                       std::string("\x7f\x00\x00\x09", 4);
+  auto datagram = [&](int dir, std::uint64_t at, const std::string& bytes, std::uint64_t pos) {
+    return capture::DataEvent{udp, kThread, ms(at), dir, 0, pos,
+                              static_cast<std::uint32_t>(bytes.size()),
+                              std::as_bytes(std::span(bytes.data(), bytes.size())), {}};
+  };
+  feed(client.recv(1001, http_get("/products/1/price")));
+  feed(datagram(CAP_DIR_EGRESS, 1002, query, 0));
+  feed(datagram(CAP_DIR_INGRESS, 1003, std::string("not dns"), 0));  // ignored
+  feed(datagram(CAP_DIR_INGRESS, 1003, answer, 7));
+  feed(client.send(1004, http_ok("{}")));
+  auto written = settle();
+  ASSERT_EQ(written.size(), 1u);
+  EXPECT_EQ(written[0].mocks_by_kind, (std::map<std::string, int>{{"DNS", 1}}));
+  auto set = testset::load_test_set(root_ / "test-set-0");
+  ASSERT_TRUE(set) << set.error().message;
+  ASSERT_EQ(set->mocks.size(), 1u);
+  const auto& dns = std::get<testset::DnsMockSpec>(set->mocks[0].spec);
+  EXPECT_EQ(dns.name, "rates.shop.test.");
+  ASSERT_EQ(dns.answers.size(), 1u);
+  EXPECT_NE(dns.answers[0].find("127.0.0.9"), std::string::npos) << dns.answers[0];
+  EXPECT_EQ(set->mocks[0].metadata.at("reel.server"), "127.0.0.53:53");
+}
+
 // A live service is sampled: the requests left out take their calls with them (neither a
 // test's mocks nor session-wide ones), and a cap per endpoint counts shapes, not paths.
 TEST_F(PassiveRecordTest, SampledOutRequestsTakeTheirCallsWithThem) {
