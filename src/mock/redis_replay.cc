@@ -5,7 +5,8 @@
 // any live value (AUTH passwords). A mock recorded from a pipelined burst (Keploy keeps one
 // payload per read) matches when the next live commands are its commands, in order. An ECHO
 // nothing fits gets its argument back, and QUIT its OK: their answers need no recording. So do
-// a connection's set-up commands (AUTH, HELLO, SELECT, CLIENT SETNAME/SETINFO, PING, READONLY)
+// a connection's set-up commands (AUTH, HELLO, SELECT, CLIENT SETNAME/SETINFO, PING, READONLY,
+// and the INFO that clients such as ioredis send as their ready check)
 // when nothing recorded fits them: a recording made by joining pooled connections never saw
 // their start, and the app's fresh connections at replay still begin with it.
 #include <map>
@@ -126,6 +127,10 @@ class RedisResponder final : public Responder {
     };
     if (name == "AUTH" || name == "SELECT" || name == "READONLY") return "+OK\r\n";
     if (name == "PING") return cmd.size() == 2 ? bulk(cmd[1]) : "+PONG\r\n";
+    // A ready check reads whether the server is still loading its data and its version.
+    if (name == "INFO")
+      return bulk("# Server\r\nredis_version:7.0.0\r\nredis_mode:standalone\r\n"
+                  "# Persistence\r\nloading:0\r\n# Replication\r\nrole:master\r\n");
     if (name == "CLIENT" && cmd.size() >= 2) {
       std::string sub = redis::upper(cmd[1]);
       if (sub == "SETNAME" || sub == "SETINFO") return "+OK\r\n";

@@ -209,7 +209,11 @@ std::string describe(const Mock& m) {
     return path == g->req.headers.pseudo.end() ? what : what + " " + path->second;
   }
   if (auto req = segments(m, true); req && !req->empty()) {
-    return what + " " + mock::one_line(req->front().substr(0, 60));
+    // No SQL (a Bind of a statement prepared elsewhere): its message types, not its bytes.
+    std::vector<mock::pg::Message> msgs;
+    if (m.kind == MockKind::kPostgres && mock::pg::split(req->front(), true, msgs))
+      return what + " [" + mock::pg::tags(msgs) + "]";
+    return what + " " + mock::one_line(protocols::render_value(req->front().substr(0, 60), 130));
   }
   return what;
 }

@@ -95,6 +95,11 @@ TEST(MockRedis, SetUpNobodyRecordedIsAnsweredAsAServerWould) {
   EXPECT_EQ(redis::next_value(hello2, false, v, used), redis::Split::kValue);
   EXPECT_EQ(used, hello2.size());
   EXPECT_EQ(r->feed(bytes(cmd({"HELLO", "4"}))).bytes, "-NOPROTO unsupported protocol version\r\n");
+  std::string info = r->feed(bytes(cmd({"INFO"}))).bytes;  // ioredis's ready check
+  EXPECT_TRUE(info.starts_with("$")) << info;
+  EXPECT_NE(info.find("\r\nloading:0\r\n"), std::string::npos) << info;
+  EXPECT_EQ(redis::next_value(info, false, v, used), redis::Split::kValue);
+  EXPECT_EQ(used, info.size());
   EXPECT_EQ(pool.stats().unmatched, 0u);
   EXPECT_TRUE(pool.take_unmatched().empty());
   // Anything else still needs a recording.

@@ -211,6 +211,7 @@ TEST_F(PassiveRecordTest, AStatementPreparedBeforeReelJoinedIsNamedAsUnreplayabl
   EXPECT_EQ(check->problems[0].what,
             "statement \"S_1\" was prepared before reel joined the connection: its SQL and "
             "columns were never seen");
+  EXPECT_EQ(check->problems[0].summary, "Postgres 127.0.0.1:5432 [BES]");  // no raw bytes
   EXPECT_EQ(check->replayed, 1u);  // the one prepared while reel watched
 }
 
