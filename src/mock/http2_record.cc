@@ -49,6 +49,8 @@ class Http2Recorder final : public DecodingRecorder {
     if (md.contains("truncated") || e.fields.contains("http2.headers_partial")) {
       md["reel.truncated"] = "true";
     }
+    if (e.fields.contains("http2.headers_partial"))
+      md[std::string(kMetaUnreplayable)] = std::string(kJoinedMidFlight);
     if (auto rst = e.fields.find("http2.rst_stream"); rst != e.fields.end()) {
       md["reel.rst_stream"] = rst->second;  // replay resets the stream after the answer too
     }

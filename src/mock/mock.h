@@ -41,6 +41,11 @@ inline constexpr std::string_view kMetaProtocol = "reel.protocol";  // protocols
 // Why a recorded call cannot replay, said when it is recorded (a statement prepared before reel
 // joined the connection); the self-check lists it as a problem.
 inline constexpr std::string_view kMetaUnreplayable = "reel.unreplayable";
+// Why an HTTP/2 stream's headers could not be read: peers index header fields (HPACK), and the
+// table they refer to was built before reel joined.
+inline constexpr std::string_view kJoinedMidFlight =
+    "HTTP/2 headers on a connection reel joined mid-flight could not all be read (they refer to "
+    "HPACK table entries made before reel attached)";
 
 // ---------------------------------------------------------------------------------- recording
 

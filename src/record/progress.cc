@@ -52,10 +52,11 @@ void print_session_summary(const std::filesystem::path& dir, const RecordSession
                "overlapping test); %llu outside any test\n",
                (unsigned long long)at.by_thread, (unsigned long long)at.by_window,
                (unsigned long long)at.ambiguous, (unsigned long long)at.session);
-  if (st.sampled_out + st.over_cap)
-    std::fprintf(stderr, "bounds: %llu requests sampled out, %llu over a cap, %llu calls left out "
-                 "with them\n", (unsigned long long)st.sampled_out,
-                 (unsigned long long)st.over_cap, (unsigned long long)st.calls_left_out);
+  if (st.sampled_out + st.over_cap + st.h2_joined)
+    std::fprintf(stderr, "left out: %llu requests sampled out, %llu over a cap, %llu HTTP/2 on "
+                 "connections joined mid-flight; %llu calls they made left out with them\n",
+                 (unsigned long long)st.sampled_out, (unsigned long long)st.over_cap,
+                 (unsigned long long)st.h2_joined, (unsigned long long)st.calls_left_out);
   auto& ts = session.tracker_stats();
   call_invalid_frames += st.call_invalid_frames;
   std::fprintf(stderr, "capture: %llu events lost, %llu bytes in gaps (%llu of them cut dependency calls), "

@@ -309,13 +309,22 @@ void RecordSession::on_exchange(capture::TracedExchange& t, std::uint64_t now_ns
     stats_.not_converted++;
     return;
   }
-  if (!admit(x)) {
-    // Still timed like a test, so that the calls it made go with it rather than to the session.
+  // A request left out is still timed like a test, so that the calls it made go with it rather
+  // than to the session.
+  auto leave_out = [&] {
     std::uint64_t id = next_id_++;
     attributor_.add_test(id, x.request_time.first_ns, x.response_time.last_ns, tid, now_ns);
     left_out_.insert(id);
-    return;
+  };
+  if (x.fields.contains("http2.headers_partial")) {
+    // Without its path and headers a test would be a different request.
+    if (stats_.h2_joined++ == 0)
+      spdlog::warn("HTTP/2 requests not recorded: {}; new connections are recorded whole",
+                   mock::kJoinedMidFlight);
+    stats_.not_converted++;
+    return leave_out();
   }
+  if (!admit(x)) return leave_out();
   testset::ConvertOptions convert = options_.convert;
   convert.app_port = t.conn.local.port;
   convert.scheme = t.conn.tls ? "https" : "http";

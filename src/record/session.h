@@ -52,6 +52,7 @@ struct SessionStats {
   std::map<std::string, std::uint64_t> mocks_by_kind;
   std::uint64_t unanswered_calls = 0;
   std::uint64_t not_converted = 0;  // inbound exchanges that could not become a test
+  std::uint64_t h2_joined = 0;      // of those: HTTP/2 on a connection joined mid-flight
   // Passive: bytes of dependency calls lost in the capture (each loss drops the call it cut),
   // and frames the calls' recorders could not parse.
   std::uint64_t call_bytes_lost = 0;

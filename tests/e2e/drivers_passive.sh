@@ -8,7 +8,10 @@
 #    their start-up itself;
 #  - drivers whose statements were prepared before reel attached (node pg named, pgx, pgjdbc)
 #    are recorded with those calls marked, and the recording says at once that they cannot
-#    replay; their replay then fails, as said.
+#    replay; their replay then fails, as said;
+#  - grpcio, both ends: calls on a channel older than reel (its HPACK table never seen) are named
+#    as not replayable or left out with a warning, calls on fresh channels are recorded whole, and
+#    the server's gRPC tests replay green with its HTTP dependency stopped.
 source "$(dirname "$0")/lib.sh"
 source "$E2E_DIR/servers.sh"
 D=$E2E_DIR/drivers/passive
@@ -104,6 +107,52 @@ for n in "${FLAGGED[@]}"; do
   [[ $code -ne 0 ]] && grep -q "unmatched" "$WORK/$n.mock.err" || { cat "$WORK/$n.mock.err"; fail "$n: replay did not fail as announced"; }
 done
 pass "node pg named, pgx and pgjdbc: the replay fails with unmatched calls, as the recording said"
+
+# gRPC (grpcio), both ends: a client that calls on a channel kept open since before reel
+# attached and on fresh ones, and the server it calls (which asks an HTTP dependency).
+G=$E2E_DIR/grpc
+start_echo_server 127.0.0.1
+DEP=${STARTED_PIDS[-1]}
+GPORT=$(free_port)
+GREETER_DEP=http://127.0.0.1:$SERVER_PORT $PY "$G/server.py" "$GPORT" > "$WORK/grpc-server.log" 2>&1 &
+GSERVER=$!
+STARTED_PIDS+=($GSERVER)
+wait_port "$GPORT"
+$PY "$D/grpc_loop.py" "$GPORT" "$G" > "$WORK/grpc.loop.out" 2> "$WORK/grpc.loop.err" &
+GCLIENT=$!
+STARTED_PIDS+=($GCLIENT)
+wait_log "$WORK/grpc.loop.out" '^warm$'
+sleep 0.2
+"$REEL" record -p "$WORK/rec-grpc-client" --pid "$GCLIENT" --duration 1500ms > /dev/null 2> "$WORK/grpc-client.err" \
+  || { cat "$WORK/grpc-client.err"; fail "grpc client: reel record --pid"; }
+"$REEL" record -p "$WORK/rec-grpc-server" --app-port "$GPORT" --pid "$GSERVER" --duration 1500ms \
+  > /dev/null 2> "$WORK/grpc-server.err" || { cat "$WORK/grpc-server.err"; fail "grpc server: reel record --pid"; }
+kill "$GCLIENT"; wait "$GCLIENT" 2>/dev/null || true
+/usr/bin/python3 - "$WORK/rec-grpc-client/test-set-0/mocks.yaml" <<'PY' || { cat "$WORK/grpc-client.err"; fail "grpc client mocks"; }
+import sys, yaml
+mocks = [m for m in yaml.safe_load_all(open(sys.argv[1])) if m]
+whole = [m for m in mocks if m["kind"] == "gRPC" and "reel.unreplayable" not in m["spec"].get("metadata", {})]
+joined = [m for m in mocks if "HPACK" in m["spec"].get("metadata", {}).get("reel.unreplayable", "")]
+assert len(whole) >= 5 and len(joined) >= 5, (len(whole), len(joined), [m["kind"] for m in mocks])
+print("grpc client:", len(whole), "calls on fresh channels recorded whole,", len(joined), "on the old one named")
+PY
+grep -q "HTTP/2 headers on a connection reel joined mid-flight could not all be read" "$WORK/grpc-client.err" \
+  && grep -q "this recording will not replay as recorded" "$WORK/grpc-client.err" \
+  || { cat "$WORK/grpc-client.err"; fail "grpc client: calls on the old channel not named"; }
+grep -q "warning: HTTP/2 requests not recorded: HTTP/2 headers on a connection reel joined mid-flight" "$WORK/grpc-server.err" \
+  && grep -Eq "left out: 0 requests sampled out, 0 over a cap, [1-9][0-9]* HTTP/2 on connections joined mid-flight" "$WORK/grpc-server.err" \
+  && grep -q " 0 problems" "$WORK/grpc-server.err" \
+  || { cat "$WORK/grpc-server.err"; fail "grpc server: requests on the old connection"; }
+gtests=$(ls "$WORK/rec-grpc-server/test-set-0/tests" | wc -l)
+[[ $gtests -ge 5 ]] && [[ $(grep -l '^kind: gRPC' "$WORK/rec-grpc-server/test-set-0/tests/"*.yaml | wc -l) -eq $gtests ]] \
+  || fail "grpc server: $gtests tests, not all gRPC"
+stop_server "$GSERVER" "$GPORT" "the gRPC server"
+stop_server "$DEP" "$SERVER_PORT" "the HTTP dependency"
+GREETER_DEP=http://127.0.0.1:$SERVER_PORT "$REEL" test -p "$WORK/rec-grpc-server" -- $PY "$G/server.py" "$GPORT" > /dev/null 2> "$WORK/grpc-test.err" \
+  || { tail -20 "$WORK/grpc-test.err"; fail "grpc server: reel test"; }
+grep -q "PASSED: $gtests passed, 0 failed" "$WORK/grpc-test.err" && grep -q " 0 unmatched" "$WORK/grpc-test.err" \
+  || { tail -20 "$WORK/grpc-test.err"; fail "grpc server: replay"; }
+pass "grpcio: calls on a channel older than reel are named (HPACK) or left out with a warning, calls on fresh channels recorded whole; the server's $gtests gRPC tests replay green with its dependency stopped"
 
 no_secret "" "$PG_PASSWORD"; no_secret "" "$MY_PASSWORD"; no_secret "" "$REDIS_PASSWORD"
 pass "no recording holds a password"
