@@ -41,6 +41,10 @@ inline constexpr std::string_view kMetaProtocol = "reel.protocol";  // protocols
 // Why a recorded call cannot replay, said when it is recorded (a statement prepared before reel
 // joined the connection); the self-check lists it as a problem.
 inline constexpr std::string_view kMetaUnreplayable = "reel.unreplayable";
+// "true" on a call recorded on a connection reel joined after it began (reel record --pid): its
+// start-up was never seen. A fresh start-up at replay is then answered by the protocol (session
+// set-up statements and commands with nothing recorded for them).
+inline constexpr std::string_view kMetaJoined = "reel.joined";
 // Why an HTTP/2 stream's headers could not be read: peers index header fields (HPACK), and the
 // table they refer to was built before reel joined.
 inline constexpr std::string_view kJoinedMidFlight =
@@ -155,6 +159,9 @@ class MockPool {
   // Kinds recorded for `server` (by reel.server), for choosing a responder before the client
   // speaks (MySQL's server greeting). Empty when nothing names it.
   std::vector<testset::MockKind> kinds_for(const Endpoint& server) const;
+  // Whether any mock of `kind` (for `server`, when any names it) was recorded on a joined
+  // connection (kMetaJoined): the recording never saw that dependency's start-ups.
+  bool joined(testset::MockKind kind, const Endpoint& server) const;
   // All mocks of a kind (a responder may need a recorded handshake for its greeting).
   std::vector<const testset::Mock*> all_of(testset::MockKind kind) const;
 

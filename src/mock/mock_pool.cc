@@ -120,6 +120,21 @@ std::vector<testset::MockKind> MockPool::kinds_for(const Endpoint& server) const
   return out;
 }
 
+bool MockPool::joined(testset::MockKind kind, const Endpoint& server) const {
+  bool named = false, joined_named = false, joined_any = false;
+  for (const auto& e : entries_) {
+    if (e.mock.kind != kind) continue;
+    auto it = e.mock.metadata.find(std::string(kMetaJoined));
+    bool j = it != e.mock.metadata.end() && it->second == "true";
+    joined_any = joined_any || j;
+    if (e.server && *e.server == server) {
+      named = true;
+      joined_named = joined_named || j;
+    }
+  }
+  return named ? joined_named : joined_any;
+}
+
 std::vector<const testset::Mock*> MockPool::all_of(testset::MockKind kind) const {
   std::vector<const testset::Mock*> out;
   for (const auto& e : entries_) {

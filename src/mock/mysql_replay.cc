@@ -298,11 +298,13 @@ class MysqlResponder final : public Responder {
       out.bytes += my::ok_packet(1);
       return;
     }
-    // Session state nothing recorded (a recording that joined the app's pooled connections
-    // never saw their set-up, and a fresh app at replay runs it): OK, as a server would say.
+    // Session state nothing recorded, in a recording that joined the app's pooled connections
+    // (kMetaJoined: it never saw their set-up, and a fresh app at replay runs it): OK, as a
+    // server would say.
     std::optional<std::string> tag;
-    if (command == pm::kComQuery) tag = state_statement_tag(live.norm, SqlDialect::kMysql);
-    if (tag || command == pm::kComInitDb || command == kComResetConnection) {
+    bool joined = ctx_.pool && ctx_.pool->joined(testset::MockKind::kMySql, ctx_.server);
+    if (joined && command == pm::kComQuery) tag = state_statement_tag(live.norm, SqlDialect::kMysql);
+    if (tag || (joined && (command == pm::kComInitDb || command == kComResetConnection))) {
       if (tag && (*tag == "BEGIN" || *tag == "START TRANSACTION")) status_ |= kInTransaction;
       if (tag && (*tag == "COMMIT" || *tag == "ROLLBACK") && live.norm.find(" TO ") == std::string::npos)
         status_ &= ~kInTransaction;

@@ -277,11 +277,14 @@ class PostgresResponder final : public Responder {
   }
 
   // A statement whose answer follows from its text (state_statement_tag: BEGIN, SET, CREATE
-  // TABLE...) and that nothing recorded: answered as a server would. A recording that joined
-  // the app's pooled connections never saw the app's start-up, and a fresh app at replay still
-  // runs it (its schema set-up, its session settings). A simple Query, or an extended turn of
+  // TABLE...) and that nothing recorded, in a recording that joined the app's pooled
+  // connections (kMetaJoined): answered as a server would. Such a recording never saw the app's
+  // start-up, and a fresh app at replay still runs it (its schema set-up, its session
+  // settings). A recording that saw every start-up keeps such a statement unmatched: the app
+  // changed what it sets up. A simple Query, or an extended turn of
   // Parse/Bind/Describe/Execute/Close through Sync. False when it is not such a statement.
   bool answer_by_protocol(Output& out, const Shape& live) {
+    if (!ctx_.pool || !ctx_.pool->joined(testset::MockKind::kPostgres, ctx_.server)) return false;
     std::optional<std::string> tag = state_statement_tag(live.sql, SqlDialect::kPostgres);
     if (!tag) return false;
     bool ends = *tag == "COMMIT" || *tag == "ROLLBACK";

@@ -4,11 +4,11 @@
 // same first argument (the key). A recorded argument that is a redaction placeholder matches
 // any live value (AUTH passwords). A mock recorded from a pipelined burst (Keploy keeps one
 // payload per read) matches when the next live commands are its commands, in order. An ECHO
-// nothing fits gets its argument back, and QUIT its OK: their answers need no recording. So do
-// a connection's set-up commands (AUTH, HELLO, SELECT, CLIENT SETNAME/SETINFO, PING, READONLY,
-// and the INFO that clients such as ioredis send as their ready check)
-// when nothing recorded fits them: a recording made by joining pooled connections never saw
-// their start, and the app's fresh connections at replay still begin with it.
+// nothing fits gets its argument back, and QUIT its OK: their answers need no recording. In a
+// recording made by joining pooled connections (kMetaJoined), which never saw their start, so
+// do a connection's set-up commands (AUTH, HELLO, SELECT, CLIENT SETNAME/SETINFO, PING,
+// READONLY, and the INFO that clients such as ioredis send as their ready check) when nothing
+// recorded fits them: the app's fresh connections at replay still begin with them.
 #include <map>
 
 #include "mock/common.h"
@@ -109,7 +109,10 @@ class RedisResponder final : public Responder {
       out.bytes += "$" + std::to_string(cmd[1].size()) + "\r\n" + cmd[1] + "\r\n";
       return 1;
     }
-    if (std::string setup = setup_answer(name, cmd); !setup.empty()) {
+    std::string setup;
+    if (ctx_.pool && ctx_.pool->joined(testset::MockKind::kRedis, ctx_.server))
+      setup = setup_answer(name, cmd);
+    if (!setup.empty()) {
       out.bytes += setup;
       return 1;
     }

@@ -56,6 +56,7 @@ void RecordSession::on_open(const capture::OpenEvent& o) {
     conn.calls = std::make_unique<ClientConn::Calls>(ClientConn::Calls::kBuffer);
     conn.calls->client = o.local;
     conn.calls->server = o.remote;
+    conn.calls->joined = o.role == CAP_ROLE_UNKNOWN;
   }
 }
 
@@ -140,6 +141,7 @@ void RecordSession::on_call_data(ClientConn::Calls& c, const capture::DataEvent&
       stats_.call_bytes_lost += lost;
       if (c.recorder) stats_.call_invalid_frames += c.recorder->invalid_frames();
       c.recorder.reset();
+      c.joined = true;
     }
     auto bytes = buf.readable();
     if (bytes.empty()) break;
@@ -180,6 +182,7 @@ void RecordSession::on_datagram(const ConnTag& tag, const Endpoint& remote,
 void RecordSession::take_calls(ClientConn::Calls& c) {
   for (auto& call : c.recorder->take()) {
     if (c.tls) mark_as_tls(call);
+    if (c.joined) call.mock.metadata[std::string(mock::kMetaJoined)] = "true";
     on_outbound({c.client, c.server, std::move(call)});
   }
 }
@@ -313,9 +316,14 @@ void RecordSession::on_exchange(capture::TracedExchange& t, std::uint64_t now_ns
   // than to the session.
   auto leave_out = [&] {
     std::uint64_t id = next_id_++;
-    attributor_.add_test(id, x.request_time.first_ns, x.response_time.last_ns, tid, now_ns);
+    attributor_.add_test(id, x.request_time.first_ns,
+                         std::max(x.request_time.last_ns, x.response_time.last_ns), tid, now_ns);
     left_out_.insert(id);
   };
+  if (x.fields.contains("http2.unfinished")) {
+    stats_.not_converted++;  // still in flight when the app or the recording stopped
+    return leave_out();
+  }
   if (x.fields.contains("http2.headers_partial")) {
     // Without its path and headers a test would be a different request.
     if (stats_.h2_joined++ == 0)

@@ -101,6 +101,7 @@ class RecordSession {
       std::unique_ptr<mock::CallRecorder> recorder;  // null after a loss until the next bytes
       capture::StreamBuffer egress, ingress;
       bool tls = false;  // following the TLS plaintext (the ciphertext is ignored)
+      bool joined = false;  // begun before reel saw it (or bytes lost): its start-up unseen
     };
     std::unique_ptr<Calls> calls;
   };

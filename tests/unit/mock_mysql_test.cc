@@ -280,11 +280,20 @@ TEST(MockMysql, UnmatchedGetsErrPacketAndIsListed) {
   EXPECT_EQ(r.send(packet(0, "\x0e")), packet(1, "\x00\x00\x00\x02\x00\x00\x00"sv));
 }
 
-// A recording that joined pooled connections never saw their set-up; a fresh app at replay
-// runs it (a greeting reel builds, then the connector's SET and USE statements) and gets the
-// OKs a server would send, with the transaction flag followed.
+// A recording that joined pooled connections (reel.joined) never saw their set-up; a fresh app
+// at replay runs it (a greeting reel builds, then the connector's SET and USE statements) and
+// gets the OKs a server would send, with the transaction flag followed.
 TEST(MockMysql, SessionSetUpNobodyRecordedIsAnsweredWithOk) {
-  Replay r({});
+  // A recording that saw every start-up: an unrecorded SET is a change, and unmatched.
+  Replay whole(mocks_of(record(nullptr)));
+  whole.login();
+  EXPECT_EQ(whole.send(packet(0, "\x03" "SET NAMES utf8mb4")).substr(4, 1), "\xff");
+  EXPECT_EQ(whole.pool.take_unmatched().size(), 1u);
+
+  testset::Mock joined;  // one call recorded on a joined connection, nothing like what follows
+  joined.kind = testset::MockKind::kMySql;
+  joined.metadata[std::string(kMetaJoined)] = "true";
+  Replay r({joined});
   r.responder->greeting();
   std::string native = kHandshake;
   native.replace(native.find("caching_sha2_password"), 21, "mysql_native_password");

@@ -376,11 +376,19 @@ TEST(MockPostgres, StateStatementTags) {
   EXPECT_EQ(tag(""), "-");
 }
 
-// A recording made by joining pooled connections never saw the app's start-up; a fresh app at
-// replay runs it, and its state statements are answered as a server would, in and out of a
-// transaction, simple or extended.
+// A recording made by joining pooled connections (reel.joined) never saw the app's start-up; a
+// fresh app at replay runs it, and its state statements are answered as a server would, in and
+// out of a transaction, simple or extended.
 TEST(MockPostgres, StateStatementsNobodyRecordedAreAnsweredAsAServerWould) {
-  Replay r(mocks_of(record(nullptr)));
+  // A recording that saw every start-up: an unrecorded BEGIN is a change, and unmatched.
+  Replay whole(mocks_of(record(nullptr)));
+  whole.send(kStartup);
+  EXPECT_EQ(whole.send(query("BEGIN")).front(), 'E');
+  EXPECT_EQ(whole.pool.take_unmatched().size(), 1u);
+
+  auto joined = mocks_of(record(nullptr));
+  for (auto& m : joined) m.metadata[std::string(kMetaJoined)] = "true";
+  Replay r(joined);
   r.send(kStartup);
   EXPECT_EQ(r.send(query("BEGIN")), complete("BEGIN") + ready('T'));
   EXPECT_EQ(r.send(query("CREATE TABLE IF NOT EXISTS products (id serial PRIMARY KEY)")),

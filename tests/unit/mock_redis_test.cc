@@ -67,14 +67,24 @@ TEST(MockRedis, AuthIsRedactedAndStillReplays) {
 
 TEST(MockRedis, UnmatchedAuthNeverShowsThePassword) {
   // The summary goes into the error reply, stderr and reel test's report files.
-  EXPECT_EQ(redis::summary_of({"AUTH", "app", "hunter2"}), "AUTH");
+  MockPool pool({}, {});
+  auto r = Responder::create({&pool, {}, kServer});
+  EXPECT_EQ(r->feed(bytes(cmd({"AUTH", "app", "hunter2"}))).bytes,
+            "-ERR reel: no recorded answer for AUTH\r\n");
+  auto misses = pool.take_unmatched();
+  ASSERT_EQ(misses.size(), 1u);
+  EXPECT_EQ(misses[0].summary, "AUTH");
   EXPECT_EQ(redis::summary_of({"auth", "hunter2"}), "AUTH");
 }
 
-// A recording that joined pooled connections has no start-up; the app's fresh connections at
-// replay still send one, and get what a Redis server would say.
+// A recording made by joining pooled connections (reel.joined) has no start-up; the app's fresh
+// connections at replay still send one, and get what a Redis server would say. (A recording
+// that saw every start-up keeps an unrecorded AUTH unmatched: above.)
 TEST(MockRedis, SetUpNobodyRecordedIsAnsweredAsAServerWould) {
-  MockPool pool({}, {});
+  testset::Mock joined;  // one call recorded on a joined connection, nothing like what follows
+  joined.kind = testset::MockKind::kRedis;
+  joined.metadata[std::string(kMetaJoined)] = "true";
+  MockPool pool({joined}, {});
   auto r = Responder::create({&pool, {}, kServer});
   EXPECT_EQ(r->feed(bytes(cmd({"AUTH", "app", "hunter2"}))).bytes, "+OK\r\n");
   EXPECT_EQ(r->feed(bytes(cmd({"SELECT", "3"}) + cmd({"CLIENT", "SETNAME", "shop"}) +

@@ -147,6 +147,8 @@ TEST_F(PassiveRecordTest, CallsOnPooledConnectionsBecomeTheTestsMocks) {
 
   auto set = testset::load_test_set(root_ / "test-set-0");
   ASSERT_TRUE(set) << set.error().message;
+  for (const auto& m : set->mocks)  // their connections began before reel: start-ups unseen
+    EXPECT_EQ(m.metadata.at(std::string(mock::kMetaJoined)), "true") << m.name;
   mock::MockPool pool(set->mocks, {});
   auto r = mock::Responder::create({&pool, ep("127.0.0.1:40100"), ep("127.0.0.1:5432")});
   std::string startup = untyped(be32(196608) + cstr("user") + cstr("shop") + cstr("database") +
@@ -302,6 +304,7 @@ TEST_F(PassiveRecordTest, TlsPlaintextIsRecordedAndTheCiphertextIsNot) {
   const auto& m = set->mocks[0];
   EXPECT_EQ(m.kind, testset::MockKind::kHttp);
   EXPECT_EQ(m.metadata.at("reel.tls"), "true");
+  EXPECT_EQ(m.metadata.count(std::string(mock::kMetaJoined)), 1u);  // opened before reel too
   EXPECT_EQ(std::get<testset::HttpMockSpec>(m.spec).req.url, "https://127.0.0.1:8080/rates/EUR");
 }
 

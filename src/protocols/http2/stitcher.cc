@@ -189,6 +189,9 @@ void emit(std::uint32_t id, Stream& s, const Limits& limits, std::vector<Exchang
   }
   e.gap = q.gap || r.gap;
   if (q.partial || r.partial) e.fields["http2.headers_partial"] = "true";
+  // Given up on (flushed) before the answer ended and without a reset: cut short by a close, an
+  // exit, or a capture that stopped.
+  if (r.seen && !r.ended && !s.reset) e.fields["http2.unfinished"] = "true";
   if (q.truncated) e.fields["http.request_headers_truncated"] = "true";
   if (r.truncated) e.fields["http.response_headers_truncated"] = "true";
   if (s.pushed) e.fields["http2.pushed"] = "true";
