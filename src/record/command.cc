@@ -28,7 +28,6 @@
 #include "record/outbound.h"
 #include "record/passive.h"
 #include "record/progress.h"
-#include "record/self_check.h"
 #include "record/session.h"
 #include "redirect/redirector.h"
 #include "testset/config.h"
@@ -218,30 +217,21 @@ Result<int> record(const RecordCommandOptions& o) {
 
   print_session_summary(writer.dir(), session, k.capture->counters().by_kind[CAP_CNT_LOST],
                         outbound.invalid_frames());
-  const auto& st = session.stats();
-  std::string audit = write_audit({.mode = "active",
-                                   .target = "command " + o.command[0],
-                                   .dir = writer.dir().string(),
-                                   .started_unix_ns = started + ro.convert.clock_to_unix_ns,
-                                   .duration_ns = monotonic_ns() - started,
-                                   .tests = st.tests,
-                                   .mocks = st.mocks,
-                                   .bytes = bytes_under(writer.dir().string())});
-  std::fprintf(stderr, "audit (system log, authpriv): %s\n", audit.c_str());
   if (interceptor) print_tls_summary(interceptor->stats());
   if (k.tls && k.tls->ssl_calls()) k.tls->print_summary(stderr);  // the app used OpenSSL
   if (dns && dns->failed())
     std::fprintf(stderr, "dns: %llu queries got no answer from the resolver\n",
                  (unsigned long long)dns->failed());
-  auto check = check_test_set(writer.dir());
-  if (!check) {
-    std::fprintf(stderr, "self-check: could not read the recording back: %s\n",
-                 check.error().message.c_str());
-    return 3;
-  }
-  print_check(*check);
-  if (o.strict && !check->problems.empty()) return 3;
-  return stop_requested ? 0 : exit_code;
+  const auto& st = session.stats();
+  return finish_recording({.mode = "active",
+                           .target = "command " + o.command[0],
+                           .dir = writer.dir().string(),
+                           .started_unix_ns = started + ro.convert.clock_to_unix_ns,
+                           .duration_ns = monotonic_ns() - started,
+                           .tests = st.tests,
+                           .mocks = st.mocks,
+                           .bytes = bytes_under(writer.dir().string())},
+                          o.strict, stop_requested ? 0 : exit_code);
 }
 
 }  // namespace

@@ -28,7 +28,6 @@
 #include "kernel/privileges.h"
 #include "record/audit.h"
 #include "record/progress.h"
-#include "record/self_check.h"
 #include "record/session.h"
 #include "testset/config.h"
 #include "testset/redact.h"
@@ -173,24 +172,15 @@ Result<int> record_passive(const RecordCommandOptions& o) {
   print_session_summary(writer.dir(), session, cap->counters().by_kind[CAP_CNT_LOST], 0);
   if (tls && tls->ssl_calls()) tls->print_summary(stderr);
   const auto& st = session.stats();
-  std::string audit = write_audit({.mode = "passive",
-                                   .target = target.text,
-                                   .dir = writer.dir().string(),
-                                   .started_unix_ns = start_unix_ns,
-                                   .duration_ns = duration,
-                                   .tests = st.tests,
-                                   .mocks = st.mocks,
-                                   .bytes = bytes_under(writer.dir().string())});
-  std::fprintf(stderr, "audit (system log, authpriv): %s\n", audit.c_str());
-  auto check = check_test_set(writer.dir());
-  if (!check) {
-    std::fprintf(stderr, "self-check: could not read the recording back: %s\n",
-                 check.error().message.c_str());
-    return 3;
-  }
-  print_check(*check);
-  if (o.strict && !check->problems.empty()) return 3;
-  return exit_code;
+  return finish_recording({.mode = "passive",
+                           .target = target.text,
+                           .dir = writer.dir().string(),
+                           .started_unix_ns = start_unix_ns,
+                           .duration_ns = duration,
+                           .tests = st.tests,
+                           .mocks = st.mocks,
+                           .bytes = bytes_under(writer.dir().string())},
+                          o.strict, exit_code);
 }
 
 }  // namespace reel::record

@@ -90,4 +90,16 @@ void print_check(const CheckReport& c) {
                  "reel test / reel mock (--strict makes this exit 3)");
 }
 
+int finish_recording(const AuditRecord& audit, bool strict, int exit_code) {
+  std::fprintf(stderr, "audit (system log, authpriv): %s\n", write_audit(audit).c_str());
+  auto check = check_test_set(audit.dir);
+  if (!check) {
+    std::fprintf(stderr, "self-check: could not read the recording back: %s\n",
+                 check.error().message.c_str());
+    return 3;
+  }
+  print_check(*check);
+  return strict && !check->problems.empty() ? 3 : exit_code;
+}
+
 }  // namespace reel::record

@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 
+#include "record/audit.h"
 #include "record/self_check.h"
 #include "record/session.h"
 
@@ -22,5 +23,9 @@ void print_session_summary(const std::filesystem::path& dir, const RecordSession
                            std::uint64_t events_lost, std::uint64_t call_invalid_frames);
 // The recording replayed to itself (self_check.h).
 void print_check(const CheckReport& c);
+// A recording's last words: its audit line (system log and stderr), then its self-check.
+// Returns `exit_code`, or 3 when the check cannot read the recording back or, with `strict`,
+// finds problems.
+int finish_recording(const AuditRecord& audit, bool strict, int exit_code);
 
 }  // namespace reel::record

@@ -1,18 +1,18 @@
 # psycopg2: simple Query messages, parameters interpolated by the client.
-import sys, time
+import os, sys
 import psycopg2
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lookup_loop import run  # noqa: E402
 
 port, mode = int(sys.argv[1]), sys.argv[2]
 conn = psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres")
 conn.autocommit = True
 cur = conn.cursor()
+
+
 def lookup(i):
     cur.execute("SELECT name FROM items_passive WHERE id = %s", (i,))
     return cur.fetchone()[0]
-if mode == "once":
-    for i in range(1, 7): print("row", i, lookup(i))
-    sys.exit(0)
-for i in range(1, 7): lookup(i)
-print("warm", flush=True)
-while True:
-    for i in range(1, 7): lookup(i); time.sleep(0.02)
+
+
+run(mode, lookup)
