@@ -51,7 +51,8 @@ struct Target {
 Result<Target> resolve_target(const RecordCommandOptions& o) {
   int given = !o.command.empty() + !o.cgroup.empty() + (o.pid != 0);
   if (given != 1)
-    return fail_msg("give exactly one target: --pid PID, --cgroup PATH or --passive -- CMD ARGS...");
+    return fail_msg(
+        "give exactly one target: --pid PID, --cgroup PATH or --passive -- CMD ARGS...");
   Target t;
   if (o.pid != 0) {
     if (::kill(o.pid, 0) != 0) return fail_msg("no process with pid {}", o.pid);
@@ -125,7 +126,8 @@ Result<int> record_passive(const RecordCommandOptions& o) {
                             .user = o.user}));
   std::uint64_t start = monotonic_ns();
   std::uint64_t start_unix_ns = start + so.convert.clock_to_unix_ns;
-  spdlog::info("recording {} passively into {}{}{}", child ? fmt::format("{} (pid {})", o.command[0], child) : target.text,
+  spdlog::info("recording {} passively into {}{}{}",
+               child ? fmt::format("{} (pid {})", o.command[0], child) : target.text,
                writer.dir().string(), duration_ns ? fmt::format(" for {}", o.duration) : "",
                o.app_port ? fmt::format(", tests from port {}", o.app_port) : "");
 

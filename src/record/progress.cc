@@ -59,9 +59,10 @@ void print_session_summary(const std::filesystem::path& dir, const RecordSession
                  (unsigned long long)st.h2_joined, (unsigned long long)st.calls_left_out);
   auto& ts = session.tracker_stats();
   call_invalid_frames += st.call_invalid_frames;
-  std::fprintf(stderr, "capture: %llu events lost, %llu bytes in gaps (%llu of them cut dependency calls), "
-               "%llu tests with gaps, %llu requests not recorded, %llu calls without an answer; "
-               "%llu frames unparsable (%llu inbound, %llu in dependency calls)\n",
+  std::fprintf(stderr, "capture: %llu events lost, %llu bytes in gaps (%llu of them cut "
+               "dependency calls), %llu tests with gaps, %llu requests not recorded, %llu calls "
+               "without an answer; %llu frames unparsable (%llu inbound, %llu in dependency "
+               "calls)\n",
                (unsigned long long)events_lost, (unsigned long long)ts.bytes_lost,
                (unsigned long long)st.call_bytes_lost, (unsigned long long)st.tests_with_gaps,
                (unsigned long long)st.not_converted, (unsigned long long)st.unanswered_calls,

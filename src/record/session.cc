@@ -7,8 +7,8 @@
 #include "bpf/abi/tls.h"
 #include "kernel/proc_net.h"
 #include "mock/protocols.h"
-#include "protocols/infer.h"
 #include "protocols/http2/types.h"
+#include "protocols/infer.h"
 #include "protocols/text.h"
 #include "testset/noise.h"
 #include "trace/shape.h"
@@ -22,13 +22,13 @@ constexpr std::uint64_t kClosedKeptNs = 10'000'000'000;
 
 ConnTag tag_of(const capture::ConnKey& k) { return {k.tgid, k.fd, k.gen}; }
 
-}  // namespace
-
 SessionOptions with_defaults(SessionOptions o) {
   if (!o.is_listening)
     o.is_listening = [](const Endpoint& local) { return find_listener_inode(local).has_value(); };
   return o;
 }
+
+}  // namespace
 
 RecordSession::RecordSession(testset::TestSetWriter& writer, SessionOptions options)
     : writer_(writer),

@@ -4,8 +4,8 @@
 # and detaches; the shop keeps its pid and every pooled connection (ss). With every dependency
 # stopped, `reel test -- app.py` replays the passive recording green with 0 unmatched, and a
 # changed build fails. The same fixed traffic recorded actively and passively gives test sets
-# that both replay green (compared below). Also: --max-tests, the audit line in the system log,
-# --passive -- CMD, and clear errors for a bad target.
+# that both replay green (compared below). Also: redaction, --max-tests, the audit line in the
+# system log, DNS mocks, --cgroup, --passive -- CMD, and clear errors for a bad target.
 source "$(dirname "$0")/lib.sh"
 SHOP=$E2E_DIR/../../examples/shop
 DEPS=$WORK/deps
@@ -63,9 +63,16 @@ LOOP=$!
 STARTED_PIDS+=($LOOP)
 sleep 0.5
 
-# --- 2. Attach, record for 4 s, detach.
+# --- 2. Attach, record for 4 s under the traffic and a few requests carrying secrets, detach.
 "$REEL" record -p "$REC" --app-port "$SHOP_PORT" --pid "$APP" --duration 4s \
-  > "$WORK/rec.out" 2> "$WORK/rec.err" || { cat "$WORK/rec.err"; fail "reel record --pid exited $?"; }
+  > "$WORK/rec.out" 2> "$WORK/rec.err" &
+RP=$!
+wait_log "$WORK/rec.err" "recording pid $APP"
+for _ in 1 2 3; do
+  curl -sSf -o /dev/null -H "Authorization: Bearer s3cr3t-passive-XYZ" -H "Cookie: session=cookie-passive-123" \
+    "$BASE/products/3" || fail "request with secrets"
+done
+wait "$RP" || { cat "$WORK/rec.err"; fail "reel record --pid exited $?"; }
 kill "$LOOP"; wait "$LOOP" 2>/dev/null || true
 grep -q -- "--duration reached: detached" "$WORK/rec.err" || { cat "$WORK/rec.err"; fail "no detach line"; }
 ntests=$(grep -Eo 'recorded .*test-set-0: [0-9]+ tests' "$WORK/rec.err" | grep -Eo '[0-9]+ tests' | cut -d' ' -f1)
@@ -73,6 +80,11 @@ ntests=$(grep -Eo 'recorded .*test-set-0: [0-9]+ tests' "$WORK/rec.err" | grep -
 grep -q "0 events lost" "$WORK/rec.err" || { grep capture: "$WORK/rec.err"; fail "events lost"; }
 grep -q " 0 problems" "$WORK/rec.err" || { cat "$WORK/rec.err"; fail "self-check found problems"; }
 pass "record --pid: $ntests tests in 4 s under traffic, 0 events lost, self-check clean"
+if grep -rq -e 's3cr3t-passive-XYZ' -e 'cookie-passive-123' "$REC"; then
+  grep -rn -e 's3cr3t-passive-XYZ' -e 'cookie-passive-123' "$REC" | head -3; fail "a secret reached disk"
+fi
+grep -rq 'REDACTED:' "$REC/test-set-0/tests" || fail "no redaction placeholder written"
+pass "redaction as in active recording: Authorization and Cookie values never on disk"
 
 kill -0 "$APP" 2>/dev/null || fail "the shop died"
 after=$(pooled)
@@ -229,7 +241,32 @@ print(len(dns), "DNS mocks")
 PY
 pass "DNS over UDP seen by the capture becomes DNS mocks (name, type, answers)"
 
-# --- 8. --passive -- CMD, and bad targets.
+# --- 9. --cgroup: every process of a cgroup v2 directory the test makes (and removes).
+CGROOT=$(findmnt -t cgroup2 -no TARGET | head -1)
+[[ -n $CGROOT ]] || fail "no cgroup2 mount"
+CG=$CGROOT/reel-e2e-passive-$$
+mkdir "$CG"
+stop_cg() { for p in $(cat "$CG/cgroup.procs" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+  for _ in $(seq 100); do rmdir "$CG" 2>/dev/null && return; sleep 0.05; done; }
+trap 'stop_cg; stop_all' EXIT
+start_echo_server 127.0.0.1
+echo "${STARTED_PIDS[-1]}" > "$CG/cgroup.procs"
+mkdir -p "$WORK/www" && echo hello > "$WORK/www/hello.txt"
+( while true; do curl -sf -o /dev/null "http://127.0.0.1:$SERVER_PORT/hello.txt" || true; sleep 0.05; done ) &
+LOOP=$!
+STARTED_PIDS+=($LOOP)
+"$REEL" record -p "$WORK/cg" --cgroup "$CG" --duration 1s > /dev/null 2> "$WORK/cg.err" \
+  || { cat "$WORK/cg.err"; fail "reel record --cgroup"; }
+kill "$LOOP"; wait "$LOOP" 2>/dev/null || true
+grep -q "recording cgroup $CG passively" "$WORK/cg.err" || { cat "$WORK/cg.err"; fail "--cgroup: no start line"; }
+cgtests=$(ls "$WORK/cg/test-set-0/tests" 2>/dev/null | wc -l)
+[[ $cgtests -ge 5 ]] || { cat "$WORK/cg.err"; fail "--cgroup: $cgtests tests"; }
+grep -q 'target="cgroup '"$CG"'"' "$WORK/cg.err" || fail "--cgroup: audit target"
+stop_cg
+[[ ! -d $CG ]] || fail "the test's cgroup is still there"
+pass "--cgroup: $cgtests tests from a server in a cgroup the test made, audit names the cgroup"
+
+# --- 10. --passive -- CMD, and bad targets.
 "$REEL" record -p "$WORK/cmd" --passive --duration 1s -- sleep 30 > /dev/null 2> "$WORK/cmd.err" \
   || { cat "$WORK/cmd.err"; fail "--passive -- CMD"; }
 grep -q "recorded .*: 0 tests" "$WORK/cmd.err" || { cat "$WORK/cmd.err"; fail "--passive -- sleep"; }
