@@ -3,6 +3,8 @@
 // into an Http mock with proto_major 2. Connection-level frames (SETTINGS, PING, WINDOW_UPDATE,
 // GOAWAY) belong to no stream, so they never become calls; nor do server pushes, which the app
 // never asked for.
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "mock/common.h"
@@ -43,6 +45,9 @@ class Http2Recorder final : public DecodingRecorder {
     }
     call.request_ns = e.request_time.first_ns;
     call.response_ns = unanswered ? e.request_time.last_ns : e.response_time.last_ns;
+    // A stream whose answer was read before its request (joined mid-flight, or frames out of
+    // any order a peer would send): the call still ends no earlier than it began.
+    call.response_ns = std::max(call.response_ns, call.request_ns);
     label_call(call, protocols::Protocol::kHttp2, server_);
     auto& md = call.mock.metadata;
     if (unanswered) md["reel.unanswered"] = "true";

@@ -4,9 +4,11 @@
 // Input: a setup byte, then chunks (length byte, bytes) fed one by one until the responder says
 // close. Setup: bits 0-2 the destination (mock_fixture.h fixture_servers(): http, redis,
 // postgres, mysql, generic, nothing recorded, 3306 without reel.server), bits 3-4 the running
-// test (none, "t1", "t2"), bit 6 one-byte chunks instead.
+// test (none, "t1", "t2"), bit 6 one-byte chunks instead, bit 7 every mock recorded on a joined
+// connection (reel.joined: start-ups and session set-up answered by the protocol).
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "fuzz_input.h"
 #include "mock_fixture.h"
@@ -16,7 +18,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const auto servers = fuzz::fixture_servers();
   fuzz::FuzzInput in(data, size);
   std::uint8_t setup = in.byte();
-  mock::MockPool pool(fuzz::fixture_mocks(), {});
+  std::vector<testset::Mock> mocks = fuzz::fixture_mocks();
+  if (setup & 0x80)
+    for (auto& m : mocks) m.metadata[std::string(mock::kMetaJoined)] = "true";
+  mock::MockPool pool(std::move(mocks), {});
   static const char* const kTests[] = {"", "t1", "t2", ""};
   pool.begin_test(kTests[(setup >> 3) & 3]);
   mock::Responder::Context ctx{&pool, fuzz::endpoint(100, 40000), servers[(setup & 7) % servers.size()]};
