@@ -9,10 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 
 #include <fmt/format.h>
@@ -38,8 +37,6 @@
 namespace reel::record {
 
 namespace {
-
-namespace fs = std::filesystem;
 
 struct Target {
   capture::CaptureConfig config;
