@@ -22,6 +22,9 @@ run_wrk() {
   awk '/requests in/ {n = $1} /Requests\/sec/ {r = $2} END {print n, r}' "$WORK/wrk.out"
 }
 
+# Ticks the machine was busy and ticks in all, from the first line of /proc/stat (steal is time
+# the hypervisor took: counted in neither).
+machine_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # user + system, of pid $1
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 

@@ -29,7 +29,7 @@ trap 'kill "${pids[@]}" $REC 2>/dev/null || true; wait 2>/dev/null || true
 cp "${REEL:-$ROOT/build/reel}" "$WORK/reel"
 cp "${LOAD:-$ROOT/build/bench/bench_fixed_rate}" "$WORK/load"
 REEL=$WORK/reel
-source "$ROOT/bench/lib.sh"  # cpu_ticks, median
+source "$ROOT/bench/lib.sh"  # cpu_ticks, machine_ticks, median
 
 exec 9> /tmp/reel-bench.lock
 flock -n 9 || { echo "waiting for /tmp/reel-bench.lock (another benchmark is running)" >&2; flock 9; }
@@ -47,7 +47,6 @@ MAX=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$WORK/wrk.out")
 RATE=${RATE:-$((MAX / 2))}
 echo "shop max $MAX req/s (wrk -t1 -c$CONNS, ${SECS}s); fixed rate $RATE req/s" >&2
 
-machine_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat; }
 m() { median $1; }  # shellcheck disable=SC2086
 kinds=(without trace passive active)
 declare -A ACH P50 P99 SHARE CORES US TESTS

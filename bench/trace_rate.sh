@@ -39,7 +39,7 @@ cp "${REEL:-$ROOT/build/reel}" "$WORK/reel"
 cp "${LOAD:-$ROOT/build/bench/bench_fixed_rate}" "$WORK/load"
 REEL=$WORK/reel
 
-source "$ROOT/bench/lib.sh"  # start_nginx, run_wrk, tracer, cpu_ticks, median
+source "$ROOT/bench/lib.sh"  # start_nginx, run_wrk, tracer, cpu_ticks, machine_ticks, median
 
 # Other engineers benchmark on this machine too: measure alone, holding their lock to the end.
 exec 9> /tmp/reel-bench.lock
@@ -57,9 +57,6 @@ MAX=$(printf '%.0f' "$MAX") CHOSEN="half of wrk's max $MAX"
 RATE=${RATE:-$((MAX / 2))}
 echo "max $MAX req/s (wrk -t1 -c$CONNS, ${SECS}s); fixed rate $RATE req/s" >&2
 
-# Ticks the machine was busy and ticks in all, from the first line of /proc/stat (steal is time
-# the hypervisor took: counted in neither).
-machine_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat; }
 bpf_snap() { bpftool prog show -j > "$WORK/bpf.$1.json"; }  # the BPF programs loaded now
 # Run time between snapshots 0 and 1 of the programs in both that were not loaded before the
 # tracer started: reel's, unless something else loads programs meanwhile.

@@ -57,6 +57,13 @@ void StreamBuffer::pass(std::size_t n, std::uint64_t ts_ns) {
   times_.clear();  // nothing readable is left to time
 }
 
+void StreamBuffer::add_captured(std::uint64_t pos, std::span<const std::byte> bytes,
+                                std::uint64_t len, std::uint64_t ts_ns) {
+  if (bytes.empty()) return add_lost(pos, len, ts_ns);
+  add(pos, bytes, ts_ns);
+  if (bytes.size() < len) add_lost(pos + bytes.size(), len - bytes.size(), ts_ns);
+}
+
 void StreamBuffer::add_lost(std::uint64_t pos, std::uint64_t len, std::uint64_t ts_ns) {
   stats_.chunks_added++;
   last_activity_ns_ = std::max(last_activity_ns_, ts_ns);

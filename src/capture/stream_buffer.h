@@ -70,6 +70,10 @@ class StreamBuffer {
   void add(std::uint64_t pos, std::span<const std::byte> bytes, std::uint64_t ts_ns);
   // `len` bytes at `pos` that the kernel knows it did not deliver.
   void add_lost(std::uint64_t pos, std::uint64_t len, std::uint64_t ts_ns);
+  // A capture event's `len` bytes at `pos`, of which the kernel copied the first `bytes` (none
+  // for a length-only event): those are added, the rest is lost.
+  void add_captured(std::uint64_t pos, std::span<const std::byte> bytes, std::uint64_t len,
+                    std::uint64_t ts_ns);
 
   // Contiguous bytes from the read head; valid until the next non-const call.
   std::span<const std::byte> readable() const;

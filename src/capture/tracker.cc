@@ -84,6 +84,11 @@ void Tracker::on_event(const Event& event, std::vector<TracedExchange>& out) {
   }
 }
 
+const ConnectionInfo* Tracker::connection(const ConnKey& key) const {
+  auto it = conns_.find(key);
+  return it == conns_.end() ? nullptr : &it->second->info;
+}
+
 void Tracker::on_open(const OpenEvent& e) {
   auto c = std::make_unique<Connection>();
   c->info = ConnectionInfo{e.key, e.comm, e.local, e.remote, e.role == CAP_ROLE_SERVER, e.udp};
@@ -123,12 +128,7 @@ void Tracker::on_data(const DataEvent& e, std::vector<TracedExchange>& out) {
     if (used < e.bytes.size()) buf.add(e.pos + used, e.bytes.subspan(used), e.ts_ns);
     return drive(c, out);
   }
-  if (e.bytes.empty())
-    buf.add_lost(e.pos, e.len, e.ts_ns);
-  else
-    buf.add(e.pos, e.bytes, e.ts_ns);
-  if (e.bytes.size() < e.len && !e.bytes.empty())
-    buf.add_lost(e.pos + e.bytes.size(), e.len - e.bytes.size(), e.ts_ns);
+  buf.add_captured(e.pos, e.bytes, e.len, e.ts_ns);
   drive(c, out);
 }
 

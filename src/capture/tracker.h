@@ -62,6 +62,8 @@ class Tracker {
   void flush_all(std::vector<TracedExchange>& out);
   const TrackerStats& stats() const { return stats_; }
   std::size_t open_connections() const { return conns_.size(); }
+  // What is known of an open connection (its role decided at its open event), or nullptr.
+  const ConnectionInfo* connection(const ConnKey& key) const;
 
   struct Connection;
 

@@ -5,7 +5,6 @@
 #include <spdlog/spdlog.h>
 
 #include "bpf/abi/tls.h"
-#include "kernel/proc_net.h"
 #include "mock/protocols.h"
 #include "protocols/http2/types.h"
 #include "protocols/infer.h"
@@ -22,25 +21,20 @@ constexpr std::uint64_t kClosedKeptNs = 10'000'000'000;
 
 ConnTag tag_of(const capture::ConnKey& k) { return {k.tgid, k.fd, k.gen}; }
 
-SessionOptions with_defaults(SessionOptions o) {
-  if (!o.is_listening)
-    o.is_listening = [](const Endpoint& local) { return find_listener_inode(local).has_value(); };
-  return o;
-}
-
 }  // namespace
 
 RecordSession::RecordSession(testset::TestSetWriter& writer, SessionOptions options)
     : writer_(writer),
-      options_(with_defaults(std::move(options))),
+      options_(std::move(options)),
       tracker_(capture::TrackerOptions{.limits = options_.limits,
                                        .is_listening = options_.is_listening}),
       attributor_(options_.attribution) {}
 
+// Called after the tracker has seen the open: the tracker decides the role (one that existed
+// before the capture is a server's when its local end listens).
 void RecordSession::on_open(const capture::OpenEvent& o) {
-  bool server = o.role == CAP_ROLE_SERVER ||
-                (o.role == CAP_ROLE_UNKNOWN && !o.udp && options_.is_listening(o.local));
-  if (server) {
+  const capture::ConnectionInfo* info = tracker_.connection(o.key);
+  if (info && info->server) {
     server_conns_[tag_of(o.key)] = ServerConn{};
     return;
   }
@@ -63,7 +57,8 @@ void RecordSession::on_open(const capture::OpenEvent& o) {
 void RecordSession::on_capture_event(const capture::Event& event) {
   const capture::CloseEvent* closed = nullptr;
   if (auto* o = std::get_if<capture::OpenEvent>(&event)) {
-    on_open(*o);
+    tracker_.on_event(event, batch_);  // an open completes no exchange
+    return on_open(*o);
   } else if (auto* d = std::get_if<capture::DataEvent>(&event)) {
     ConnTag tag = tag_of(d->key);
     if (d->dir == CAP_DIR_INGRESS && d->len > 0) {
@@ -125,13 +120,7 @@ void RecordSession::on_call_data(ClientConn::Calls& c, const capture::DataEvent&
   }
   bool egress = d.dir == CAP_DIR_EGRESS;
   capture::StreamBuffer& buf = egress ? c.egress : c.ingress;
-  if (d.bytes.empty()) {
-    if (d.len) buf.add_lost(d.pos, d.len, d.ts_ns);
-  } else {
-    buf.add(d.pos, d.bytes, d.ts_ns);
-    if (d.bytes.size() < d.len)
-      buf.add_lost(d.pos + d.bytes.size(), d.len - d.bytes.size(), d.ts_ns);
-  }
+  buf.add_captured(d.pos, d.bytes, d.len, d.ts_ns);
   Direction dir = egress ? Direction::kClientToServer : Direction::kServerToClient;
   while (true) {
     if (buf.gap().kind == capture::GapKind::kLost) buf.skip_gap();
@@ -362,6 +351,10 @@ bool RecordSession::admit(const protocols::Exchange& x) {
   if (options_.max_tests && admitted_ >= options_.max_tests) {
     stats_.over_cap++;
     return false;
+  }
+  if (options_.sample >= 1.0 && !options_.max_per_endpoint) {
+    admitted_++;  // no bound per endpoint: no shape to compute, nothing to count per shape
+    return true;
   }
   std::string endpoint = x.method + " " + trace::path_shape(x.target);
   std::uint64_t n = seen_by_endpoint_[endpoint]++;

@@ -35,7 +35,7 @@ struct SessionOptions {
   bool passive = false;
   mock::RecordOptions calls;
   // Whether a local endpoint listens, for connections open before the capture (their role was
-  // not seen). Default: /proc/net/tcp{,6}.
+  // not seen): capture::TrackerOptions::is_listening, which the tracker defaults.
   std::function<bool(const Endpoint& local)> is_listening;
   // Bounds on the work done for a live service (0: none). An inbound request left out still
   // takes its calls with it: they become no mock at all, not session-wide ones.

@@ -94,6 +94,27 @@ https_site() {
   }"
 }
 
+# https_rates NAME: the shop's rates API (examples/shop/rates_api.py) over HTTPS on a free
+# loopback port, with a self-signed certificate for rates.reel.test, pinned.reel.test and
+# 127.0.0.1 ($WORK/up.crt, $WORK/up.key; made by the first call). Sets RATES_TLS_PORT and
+# RATES_TLS_PID; its stderr goes to $WORK/NAME.log.
+https_rates() {
+  if [[ ! -s $WORK/up.crt ]]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+      -subj "/CN=rates.reel.test" \
+      -addext "subjectAltName=DNS:rates.reel.test,DNS:pinned.reel.test,IP:127.0.0.1" \
+      -keyout "$WORK/up.key" -out "$WORK/up.crt" 2> "$WORK/openssl.log" \
+      || { cat "$WORK/openssl.log"; fail "openssl req"; }
+  fi
+  python3 "$E2E_DIR/../../examples/shop/rates_api.py" --port 0 --port-file "$WORK/$1.port" \
+    --tls "$WORK/up.crt" "$WORK/up.key" 2> "$WORK/$1.log" &
+  RATES_TLS_PID=$!
+  STARTED_PIDS+=($RATES_TLS_PID)
+  local deadline=$((SECONDS + 10))
+  until [[ -s $WORK/$1.port ]]; do ((SECONDS < deadline)) || fail "rates API ($1) did not start"; sleep 0.05; done
+  RATES_TLS_PORT=$(cat "$WORK/$1.port")
+}
+
 # check_tls_exchanges FILE LABEL EXPECTED COMM ROLE [LOG]: the `reel trace --format json` FILE
 # holds exactly EXPECTED ("method target status response-body-size tls" per line), every
 # exchange from COMM in ROLE and none marked with a gap. LOG is shown when the set differs.

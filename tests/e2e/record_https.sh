@@ -9,17 +9,8 @@ SHOP=$E2E_DIR/../../examples/shop
 export REEL_CA_DIR=$WORK/reel-ca  # not the machine's CA: the test makes its own
 
 # The upstream: the shop's rates API over HTTPS, with a self-signed certificate made here.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-  -subj "/CN=rates.reel.test" \
-  -addext "subjectAltName=DNS:rates.reel.test,DNS:pinned.reel.test,IP:127.0.0.1" \
-  -keyout "$WORK/up.key" -out "$WORK/up.crt" 2> "$WORK/openssl.log" || { cat "$WORK/openssl.log"; fail "openssl req"; }
-python3 "$SHOP/rates_api.py" --port 0 --port-file "$WORK/rates.port" --tls "$WORK/up.crt" "$WORK/up.key" \
-  2> "$WORK/rates.log" &
-UPSTREAM=$!
-STARTED_PIDS+=($UPSTREAM)
-deadline=$((SECONDS + 10))
-until [[ -s $WORK/rates.port ]]; do ((SECONDS < deadline)) || fail "rates API did not start"; sleep 0.05; done
-PORT=$(cat "$WORK/rates.port")
+https_rates rates
+UPSTREAM=$RATES_TLS_PID PORT=$RATES_TLS_PORT
 curl -sSf --cacert "$WORK/up.crt" "https://127.0.0.1:$PORT/rates/USD" > /dev/null || fail "upstream not serving HTTPS"
 
 # The app: python urllib by IP (no SNI: an IP SAN) and curl by name (SNI), each trusting only the

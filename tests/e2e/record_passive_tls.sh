@@ -16,16 +16,8 @@ stop_all() {
 }
 trap stop_all EXIT
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=rates.reel.test" \
-  -addext "subjectAltName=DNS:rates.reel.test,IP:127.0.0.1" \
-  -keyout "$WORK/up.key" -out "$WORK/up.crt" 2> "$WORK/openssl.log" || { cat "$WORK/openssl.log"; fail "openssl req"; }
-python3 "$SHOP/rates_api.py" --port 0 --port-file "$WORK/rates.port" --tls "$WORK/up.crt" "$WORK/up.key" \
-  2> "$WORK/rates.log" &
-UPSTREAM=$!
-STARTED_PIDS+=($UPSTREAM)
-deadline=$((SECONDS + 10))
-until [[ -s $WORK/rates.port ]]; do ((SECONDS < deadline)) || fail "rates API did not start"; sleep 0.05; done
-RATES_PORT=$(cat "$WORK/rates.port")
+https_rates rates
+UPSTREAM=$RATES_TLS_PID RATES_PORT=$RATES_TLS_PORT
 
 # --- 1. The shop with an HTTPS dependency, recorded with --pid.
 "$SHOP/deps.sh" start "$DEPS" > "$WORK/deps.log" 2>&1 || { cat "$WORK/deps.log"; fail "deps.sh start"; }
@@ -70,12 +62,8 @@ grep -q "PASSED: 11 passed, 0 failed" "$WORK/test.err" && grep -q " 0 unmatched"
 pass "reel test: 11 passed over the passive HTTPS recording, every dependency stopped, 0 unmatched"
 
 # --- 2. A client in its own mount namespace with a private libssl at a path the host lacks.
-python3 "$SHOP/rates_api.py" --port 0 --port-file "$WORK/rates2.port" --tls "$WORK/up.crt" "$WORK/up.key" \
-  2> "$WORK/rates2.log" &
-STARTED_PIDS+=($!)
-deadline=$((SECONDS + 10))
-until [[ -s $WORK/rates2.port ]]; do ((SECONDS < deadline)) || fail "rates API did not start"; sleep 0.05; done
-PORT2=$(cat "$WORK/rates2.port")
+https_rates rates2
+PORT2=$RATES_TLS_PORT
 PRIVATE=/mnt/reel-private-ssl
 [[ ! -e $PRIVATE ]] || fail "$PRIVATE exists on the host"
 SSL_SO=$(ldconfig -p | awk '/libssl.so.3 .*x86-64/ {print $NF; exit}')
