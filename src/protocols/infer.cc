@@ -17,7 +17,16 @@ bool digit(char c) { return c >= '0' && c <= '9'; }
 
 bool is_tls(std::string_view d) {
   // A handshake record (22) of TLS 1.0-1.3 ("3.1" to "3.4" on the wire; ClientHello may say 3.0).
-  return d.size() >= 3 && d[0] == '\x16' && d[1] == '\x03' && static_cast<std::uint8_t>(d[2]) <= 4;
+  if (d.size() >= 3 && d[0] == '\x16' && d[1] == '\x03' && static_cast<std::uint8_t>(d[2]) <= 4)
+    return true;
+  // Joined mid-connection: a change-cipher-spec, alert or application-data record (20, 21, 23)
+  // of version 3.1-3.4 whose length fits a record (at most 2^14 + 2048).
+  ByteReader r(d);
+  std::uint8_t type = 0, major = 0, minor = 0;
+  std::uint16_t len = 0;
+  return r.u8(type) && (type == 20 || type == 21 || type == 23) && r.u8(major) && major == 3 &&
+         r.u8(minor) && minor >= 1 && minor <= 4 && r.be16(len) && len > 0 &&
+         len <= (1u << 14) + 2048;
 }
 
 bool is_http1(std::string_view d, MessageType sender) {

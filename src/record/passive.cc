@@ -109,6 +109,7 @@ Result<int> record_passive(const RecordCommandOptions& o) {
   so.limits.max_body = max_body;
   so.limits.max_frame = max_body + 16 * 1024;
   so.passive = true;
+  so.tls_plaintext = tls != nullptr;
   so.calls.convert = so.convert;
   so.calls.redactor = wo.redactor ? &*wo.redactor : nullptr;
   so.calls.max_message = max_body;

@@ -112,6 +112,7 @@ void RecordSession::on_call_data(ClientConn::Calls& c, const capture::DataEvent&
     // The TLS plaintext starts here (its own stream positions): what came before was the
     // handshake, recorded as nothing.
     c.tls = true;
+    c.ciphertext = false;
     c.recorder.reset();
     c.egress = capture::StreamBuffer(ClientConn::Calls::kBuffer);
     c.ingress = capture::StreamBuffer(ClientConn::Calls::kBuffer);
@@ -134,6 +135,15 @@ void RecordSession::on_call_data(ClientConn::Calls& c, const capture::DataEvent&
     }
     auto bytes = buf.readable();
     if (bytes.empty()) break;
+    if (!c.recorder && !c.tls && options_.tls_plaintext &&
+        protocols::infer_protocol(bytes, egress ? protocols::MessageType::kRequest
+                                                : protocols::MessageType::kResponse) ==
+            protocols::Protocol::kTls)
+      c.ciphertext = true;
+    if (c.ciphertext) {
+      buf.consume(bytes.size());
+      continue;
+    }
     if (!c.recorder) c.recorder = mock::CallRecorder::create(c.client, c.server, options_.calls);
     c.recorder->data(dir, bytes, buf.time_at(buf.position()));
     buf.consume(bytes.size());

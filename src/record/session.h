@@ -34,6 +34,9 @@ struct SessionOptions {
   // arriving from a relay through on_outbound.
   bool passive = false;
   mock::RecordOptions calls;
+  // Passive with the TLS probes on: a connection's ciphertext is never a call (its plaintext
+  // comes from the probes, or nothing does).
+  bool tls_plaintext = false;
   // Whether a local endpoint listens, for connections open before the capture (their role was
   // not seen): capture::TrackerOptions::is_listening, which the tracker defaults.
   std::function<bool(const Endpoint& local)> is_listening;
@@ -102,6 +105,7 @@ class RecordSession {
       capture::StreamBuffer egress, ingress;
       bool tls = false;  // following the TLS plaintext (the ciphertext is ignored)
       bool joined = false;  // begun before reel saw it (or bytes lost): its start-up unseen
+      bool ciphertext = false;  // TLS records before any plaintext: dropped (tls_plaintext)
     };
     std::unique_ptr<Calls> calls;
   };

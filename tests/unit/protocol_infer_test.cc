@@ -24,6 +24,11 @@ TEST(Infer, Http) {
 TEST(Infer, Tls) {
   EXPECT_EQ(infer("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"sv), Protocol::kTls);
   EXPECT_EQ(infer("\x16\x03\x03\x00\x7a\x02"sv, MessageType::kResponse), Protocol::kTls);
+  // Joined mid-connection: application data, an alert.
+  EXPECT_EQ(infer("\x17\x03\x03\x00\x35\x9a\x01"sv), Protocol::kTls);
+  EXPECT_EQ(infer("\x15\x03\x03\x00\x1a\x00"sv, MessageType::kResponse), Protocol::kTls);
+  EXPECT_NE(infer("\x17\x03\x03\xff\xff\x00"sv), Protocol::kTls);  // longer than a record
+  EXPECT_NE(infer("\x17\x03\x07\x00\x10\x00"sv), Protocol::kTls);  // no such version
 }
 
 TEST(Infer, Postgres) {

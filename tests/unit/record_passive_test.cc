@@ -289,10 +289,12 @@ TEST_F(PassiveRecordTest, SampledOutRequestsTakeTheirCallsWithThem) {
 // An HTTPS dependency: the ciphertext before the first SSL call is the handshake and is not a
 // call; the uprobes' plaintext is, with an https URL.
 TEST_F(PassiveRecordTest, TlsPlaintextIsRecordedAndTheCiphertextIsNot) {
+  start({.tls_plaintext = true});
   Conn api(13, ep("127.0.0.1:40003"), ep("127.0.0.1:8443"));
   feed(api.open(1000));
-  feed(api.send(1001, std::string("\x16\x03\x01\x00\x05hello", 10)));
-  feed(api.recv(1002, std::string("\x16\x03\x03\x00\x05hello", 10)));
+  // Application data of the connection reel joined, before the probes gave plaintext.
+  feed(api.send(1001, std::string("\x17\x03\x03\x00\x05hello", 10)));
+  feed(api.recv(1002, std::string("\x17\x03\x03\x00\x05world", 10)));
   Conn plain(13, ep("127.0.0.1:40003"), ep("127.0.0.1:8443"));  // plaintext positions start at 0
   feed(plain.send(1003, http_get("/rates/EUR"), CAP_F_TLS));
   feed(plain.recv(1004, http_ok(R"({"rate":1.1})"), CAP_F_TLS));
