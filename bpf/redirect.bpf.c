@@ -55,6 +55,7 @@ struct orig_value {
   u32 kind;
   u32 filed; /* a reel_tuple entry exists for this socket */
   struct reel_tuple tuple;
+  u32 owner; /* this socket's tag in the entries it files (reel_orig_entry.owner); 0 = none yet */
 };
 
 struct {
@@ -73,12 +74,17 @@ struct {
   __type(value, struct reel_orig_entry);
 } orig_by_tuple SEC(".maps");
 
-/* On the proxy's accepted sockets: the tuple they were filed under. */
+/* On the proxy's accepted sockets: the entry they were attached to. */
+struct proxy_value {
+  struct reel_tuple tuple;
+  u32 owner;
+};
+
 struct {
   __uint(type, BPF_MAP_TYPE_SK_STORAGE);
   __uint(map_flags, BPF_F_NO_PREALLOC);
   __type(key, int);
-  __type(value, struct reel_tuple);
+  __type(value, struct proxy_value);
 } proxy_side SEC(".maps");
 
 /* Bit per destination port (host order), used when all_ports is false. */
@@ -427,15 +433,36 @@ static __always_inline void tuple_of(struct bpf_sock_ops *skops, struct reel_tup
   t->proxy_port = (u16)(skops->remote_port >> 16);
 }
 
-/* One side of a filed connection has closed; the last side to close removes the entry. */
-static __always_inline void side_closed(const struct reel_tuple *t, u32 mine, u32 other) {
+/* One side of a filed connection has closed; the last side to close removes the entry. An entry
+ * that a newer connection on the same 4-tuple has filed since is not this side's to change. */
+static __always_inline void side_closed(const struct reel_tuple *t, u32 owner, u32 mine, u32 other) {
   struct reel_orig_entry *e = bpf_map_lookup_elem(&orig_by_tuple, t);
-  if (!e) return;
+  if (!e || e->owner != owner) return;
   u32 seen = set_bit_seen(&e->state, mine);
   bool proxy_never_came = mine == REEL_ENTRY_CLIENT_CLOSED && !(seen & REEL_ENTRY_PROXY_ATTACHED);
   /* Both sides may get here for one entry (bpf/features.h): the delete that succeeds counts. */
   if (((seen & other) || proxy_never_came) && bpf_map_delete_elem(&orig_by_tuple, t) == 0)
     count(REEL_ACT_UNFILED);
+}
+
+/* Files the app socket's original destination under its 4-tuple. An older connection's entry on
+ * the same tuple is replaced (and counted as unfiled) unless its proxy side is still open and this
+ * socket is only connecting: the proxy may not have asked for it yet, and this connection cannot
+ * reach the proxy while that socket holds the tuple, so it files again once established. */
+static __always_inline bool file_entry(struct orig_value *v, const struct reel_tuple *t,
+                                       bool established) {
+  if (!v->owner) v->owner = bpf_get_prandom_u32() | 1;
+  struct reel_orig_entry *old = bpf_map_lookup_elem(&orig_by_tuple, t);
+  if (old && old->owner != v->owner) {
+    u32 state = *(volatile u32 *)&old->state;
+    bool proxy_open = (state & REEL_ENTRY_PROXY_ATTACHED) && !(state & REEL_ENTRY_PROXY_CLOSED);
+    if (proxy_open && !established) return false;
+    if (bpf_map_delete_elem(&orig_by_tuple, t) == 0) count(REEL_ACT_UNFILED);
+  }
+  struct reel_orig_entry entry = {};
+  __builtin_memcpy(&entry.addr, &v->addr, sizeof(entry.addr));
+  entry.owner = v->owner;
+  return bpf_map_update_elem(&orig_by_tuple, t, &entry, BPF_ANY) == 0;
 }
 
 /* The app's side (target cgroup). */
@@ -453,7 +480,7 @@ int reel_sockops(struct bpf_sock_ops *skops) {
   if (op == BPF_SOCK_OPS_STATE_CB) {
     if (skops->args[1] == BPF_TCP_CLOSE && v->filed) {
       v->filed = 0;
-      side_closed(&v->tuple, REEL_ENTRY_CLIENT_CLOSED, REEL_ENTRY_PROXY_CLOSED);
+      side_closed(&v->tuple, v->owner, REEL_ENTRY_CLIENT_CLOSED, REEL_ENTRY_PROXY_CLOSED);
     }
     return 1;
   }
@@ -464,9 +491,7 @@ int reel_sockops(struct bpf_sock_ops *skops) {
       same16(v->tuple.proxy_ip, t.proxy_ip) && v->tuple.client_port == t.client_port &&
       v->tuple.proxy_port == t.proxy_port)
     return 1;
-  struct reel_orig_entry entry = {};
-  __builtin_memcpy(&entry.addr, &v->addr, sizeof(entry.addr));
-  if (bpf_map_update_elem(&orig_by_tuple, &t, &entry, BPF_ANY) == 0) {
+  if (file_entry(v, &t, op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB)) {
     if (!v->filed) count(REEL_ACT_FILED);
     __builtin_memcpy(&v->tuple, &t, sizeof(t));
     v->filed = 1;
@@ -484,11 +509,11 @@ int reel_proxy_sockops(struct bpf_sock_ops *skops) {
   if (!sk) return 1;
   if (op == BPF_SOCK_OPS_STATE_CB) {
     if (skops->args[1] != BPF_TCP_CLOSE) return 1;
-    struct reel_tuple *pt = bpf_sk_storage_get(&proxy_side, sk, 0, 0);
-    if (!pt) return 1;
-    struct reel_tuple t = *pt;
+    struct proxy_value *pv = bpf_sk_storage_get(&proxy_side, sk, 0, 0);
+    if (!pv) return 1;
+    struct proxy_value p = *pv;
     bpf_sk_storage_delete(&proxy_side, sk);
-    side_closed(&t, REEL_ENTRY_PROXY_CLOSED, REEL_ENTRY_CLIENT_CLOSED);
+    side_closed(&p.tuple, p.owner, REEL_ENTRY_PROXY_CLOSED, REEL_ENTRY_CLIENT_CLOSED);
     return 1;
   }
   /* local = the proxy, remote = the app */
@@ -508,9 +533,10 @@ int reel_proxy_sockops(struct bpf_sock_ops *skops) {
   t.proxy_port = bpf_htons((u16)skops->local_port);
   struct reel_orig_entry *e = bpf_map_lookup_elem(&orig_by_tuple, &t);
   if (!e) return 1;
-  struct reel_tuple *pt = bpf_sk_storage_get(&proxy_side, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-  if (!pt) return 1;
-  *pt = t;
+  struct proxy_value *pv = bpf_sk_storage_get(&proxy_side, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+  if (!pv) return 1;
+  pv->tuple = t;
+  pv->owner = e->owner;
   set_bit_seen(&e->state, REEL_ENTRY_PROXY_ATTACHED);
   bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
   return 1;

@@ -53,14 +53,17 @@ struct reel_tuple {
 
 /* Value of the proxy's 4-tuple map. The entry lives until both the app's socket and the proxy's
  * accepted socket have closed, so a client that sends and closes at once (its socket is gone
- * before the proxy calls accept) still has its original destination answered. */
+ * before the proxy calls accept) still has its original destination answered. A 4-tuple can be
+ * used again while an older connection's proxy side still lives (loopback reuses TIME_WAIT
+ * ports: tcp_tw_reuse=2), so an entry names the app socket that filed it (owner), and a close
+ * only acts on its own connection's entry. */
 #define REEL_ENTRY_PROXY_ATTACHED 1u /* the proxy's side of the connection exists */
 #define REEL_ENTRY_CLIENT_CLOSED 2u
 #define REEL_ENTRY_PROXY_CLOSED 4u
 struct reel_orig_entry {
   struct reel_addr addr;
   u32 state; /* REEL_ENTRY_* bits, changed with atomic fetch-or */
-  u32 pad;
+  u32 owner; /* a random tag of the app socket that filed the entry, never 0 */
 };
 
 struct reel_lpm_key {
