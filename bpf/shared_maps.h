@@ -62,10 +62,14 @@ static __always_inline bool in_scope(void) {
 }
 
 /* The ring's wake-up policy, the same for both groups: never wake the reader per event (it drains
- * on a short timer); wake it only once `wakeup_bytes` are pending, before a burst fills the ring. */
+ * on a timer); wake it once when the pending bytes cross `wakeup_bytes`, before a burst fills the
+ * ring. Only the crossing wakes: an event that finds the reader already behind must not pay for
+ * another wake-up (irq_work + a wake of the reader's epoll) each. A wake-up the reader was too busy
+ * to wait for is not lost: epoll keeps the ring ready until the reader has drained it. */
 const volatile __u64 wakeup_bytes = 1 << 20;
 
-static __always_inline u64 ring_wakeup_flag(void) {
-  return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-                                                                       : BPF_RB_NO_WAKEUP;
+static __always_inline u64 ring_wakeup_flag(u64 size) {
+  u64 pending = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+  return pending < wakeup_bytes && pending + size >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+                                                                   : BPF_RB_NO_WAKEUP;
 }

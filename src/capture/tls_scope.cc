@@ -37,7 +37,7 @@ std::unique_ptr<TlsScope> TlsScope::start(Capture& cap, const CaptureConfig& con
   // at any moment (python's `import ssl`): there the files are probed for every process.
   tc.per_process = !tc.cgroup_scope;
   tc.max_bytes_per_call = config.max_bytes_per_call;
-  tc.wakeup_bytes = config.ring_bytes / 2;
+  tc.wakeup_bytes = config.ring_bytes / 4;  // as the capture ring (capture.cc)
   tc.capture_map_fd = [&cap](const char* name) { return cap.map_fd(name); };
   auto probes = TlsProbes::start(tc);
   if (!probes) {
