@@ -90,14 +90,15 @@ JsonWriter& JsonWriter::value(bool v) {
   return *this;
 }
 
-void JsonWriter::escaped(std::string_view s) {
+template <bool kPrintableOnly>
+bool JsonWriter::escape(std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out_ += '"';
   std::size_t i = plain_ascii_prefix(s, true), run = 0;  // [run, i) is copied verbatim
   auto flush = [&] { out_.append(s.data() + run, i - run); };
   while (i < s.size()) {
     auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
       i += 1 + plain_ascii_prefix(s.substr(i + 1), true);
       continue;
     }
@@ -107,6 +108,8 @@ void JsonWriter::escaped(std::string_view s) {
         continue;
       }
     }
+    if (kPrintableOnly && c != '"' && c != '\\' && c != '\n' && c != '\r' && c != '\t')
+      return false;  // a control byte, DEL, or a byte that is not UTF-8
     flush();
     switch (c) {
       case '"': out_ += "\\\""; break;
@@ -114,6 +117,7 @@ void JsonWriter::escaped(std::string_view s) {
       case '\n': out_ += "\\n"; break;
       case '\r': out_ += "\\r"; break;
       case '\t': out_ += "\\t"; break;
+      case 0x7f: out_ += '\x7f'; break;  // valid in a JSON string as it is
       default:
         if (c < 0x20) {
           out_ += "\\u00";
@@ -127,6 +131,20 @@ void JsonWriter::escaped(std::string_view s) {
   }
   flush();
   out_ += '"';
+  return true;
+}
+
+bool JsonWriter::text_field(std::string_view k, std::string_view s) {
+  std::size_t mark = out_.size();
+  bool need_comma = need_comma_;
+  key(k);
+  if (!escape<true>(s)) {
+    out_.resize(mark);
+    need_comma_ = need_comma;
+    return false;
+  }
+  need_comma_ = true;
+  return true;
 }
 
 }  // namespace reel

@@ -32,9 +32,17 @@ class JsonWriter {
     return value(v);
   }
 
+  // The field k: s, when s is printable UTF-8 (encoding.h's is_printable_utf8); otherwise writes
+  // nothing and returns false. One pass over s where checking first and then escaping took two.
+  bool text_field(std::string_view k, std::string_view s);
+
  private:
   void comma();
-  void escaped(std::string_view s);
+  void escaped(std::string_view s) { (void)escape<false>(s); }
+  // kPrintableOnly: stops and returns false at a byte that is_printable_utf8 refuses (out_ then
+  // holds a partial string: the caller cuts it off); otherwise such bytes are escaped or U+FFFD.
+  template <bool kPrintableOnly>
+  bool escape(std::string_view s);
 
   std::string& out_;
   bool need_comma_ = false;

@@ -45,10 +45,7 @@ void write_headers(JsonWriter& w, const protocols::Headers& h) {
 // A body: text when it is text, base64 otherwise; the true size always.
 void write_body(JsonWriter& w, const protocols::Body& b) {
   w.key("body").begin_object().field("size", b.size).field("truncated", b.truncated());
-  if (is_printable_utf8(b.data))
-    w.field("text", b.data);
-  else
-    w.field("base64", base64_encode(b.data));
+  if (!w.text_field("text", b.data)) w.field("base64", base64_encode(b.data));
   w.end_object();
 }
 

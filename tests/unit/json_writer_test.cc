@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "core/encoding.h"
@@ -40,6 +43,31 @@ TEST(JsonWriter, InvalidUtf8BecomesReplacementCharacter) {
   JsonWriter(out).value(std::string_view("ok\xff\xc3\xa9\xed\xa0\x80!", 9));
   auto j = nlohmann::json::parse(out);  // throws on invalid UTF-8
   EXPECT_EQ(j.get<std::string>(), "ok\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd!");
+}
+
+// text_field writes exactly what is_printable_utf8 accepts, escaped, and for anything else
+// leaves the output as it was, so the caller can write base64 in its place.
+TEST(JsonWriter, TextFieldTakesWhatIsPrintableAndLeavesTheRestUntouched) {
+  std::string long_text;
+  for (int i = 0; i < 20; i++) long_text.append(76, static_cast<char>('A' + i)).append("\n");
+  const std::vector<std::string> cases = {
+      "", "plain", "h\xc3\xa9llo \"q\" \\ \r\n\t", long_text, std::string("a\0b", 3), "a\x7f",
+      "bell\x07", std::string(40, 'x').append("\xff"), "\xc0\xaf", "\xe2\x82", "\xed\xa0\x80", std::string(long_text).append("\x01")};
+  for (const auto& text : cases) {
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object().field("size", std::uint64_t{1});
+    bool took = w.text_field("text", text);
+    EXPECT_EQ(took, is_printable_utf8(text)) << text;
+    if (!took) {
+      EXPECT_EQ(out, "{\"size\":1") << text;
+      w.field("base64", base64_encode(text));
+    }
+    w.end_object();
+    auto j = nlohmann::json::parse(out);
+    if (took) EXPECT_EQ(j["text"], text);
+    else EXPECT_EQ(j["base64"], base64_encode(text));
+  }
 }
 
 TEST(Encoding, Base64AndPrintable) {

@@ -33,7 +33,8 @@ bool feeds_a_field(std::string_view name) {
 
 void commit_header(Context& c) {
   DirectionState& d = *c.dir;
-  if (!c.limits->http1_contents && !feeds_a_field(d.field)) {
+  bool keep = d.in_value ? d.keep_value : c.limits->http1_contents || feeds_a_field(d.field);
+  if (!keep) {
     // Not kept: nothing to store.
   } else if (d.current.headers.size() < c.limits->max_headers) {
     d.current.headers.emplace_back(std::move(d.field), std::move(d.value));
@@ -43,6 +44,7 @@ void commit_header(Context& c) {
   d.field.clear();
   d.value.clear();
   d.in_value = false;
+  d.keep_value = true;
 }
 
 int on_message_begin(llhttp_t* p) {
@@ -54,6 +56,7 @@ int on_message_begin(llhttp_t* p) {
   d.field.clear();
   d.value.clear();
   d.in_value = false;
+  d.keep_value = true;
   d.header_bytes = 0;
   return 0;
 }
@@ -83,8 +86,12 @@ int on_header_field(llhttp_t* p, const char* at, std::size_t len) {
 int on_header_value(llhttp_t* p, const char* at, std::size_t len) {
   Context& c = ctx(p);
   if (!count_header_bytes(c, len)) return -1;
-  c.dir->in_value = true;
-  c.dir->value.append(at, len);
+  DirectionState& d = *c.dir;
+  if (!d.in_value) {
+    d.in_value = true;  // the name is whole: is the value read by anything?
+    d.keep_value = c.limits->http1_contents || feeds_a_field(d.field);
+  }
+  if (d.keep_value) d.value.append(at, len);
   return 0;
 }
 
