@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/mount.h>
@@ -15,6 +16,7 @@
 
 #include "capture.skel.h"
 #include "capture_baseline.skel.h"
+#include "core/clock.h"
 #include "core/unique_fd.h"
 #include "kernel/bpf_diagnose.h"
 #include "kernel/bpf_features.h"
@@ -36,6 +38,7 @@ struct Capture::State {
   RingBuffer ring;
   const std::function<void(const Event&)>* on_event = nullptr;
   int handled = 0;
+  std::uint64_t last_yield_ns = 0;
   std::uint64_t malformed = 0;
 
   ~State() {
@@ -135,6 +138,8 @@ std::optional<Event> decode_event(std::span<const std::byte> raw) {
 
 namespace {
 
+constexpr std::uint64_t kYieldNs = 250'000;
+
 int on_ring_event(void* ctx, void* data, size_t size) {
   auto* s = static_cast<Capture::State*>(ctx);
   auto ev = decode_event({static_cast<const std::byte*>(data), size});
@@ -143,7 +148,16 @@ int on_ring_event(void* ctx, void* data, size_t size) {
     return 0;
   }
   if (s->on_event) (*s->on_event)(*ev);
-  s->handled++;
+  // A drain under load is milliseconds of work: give the core back to whoever waits for it (the
+  // traced app, its clients) every kYieldNs rather than hold it for a whole scheduler slice.
+  // Measured with nginx on 2 cores (bench/trace.sh, trace_rate.sh): at its maximum rate, pretty
+  // 0.665 -> 0.732 of nginx alone; at half that rate, JSON adds 225 us at p50 instead of 631.
+  if ((++s->handled & 31) == 0) {
+    if (std::uint64_t now = monotonic_ns(); now - s->last_yield_ns >= kYieldNs) {
+      ::sched_yield();
+      s->last_yield_ns = monotonic_ns();
+    }
+  }
   return 0;
 }
 

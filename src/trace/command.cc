@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -62,14 +61,11 @@ void cgroup_ids_below(const std::string& path, std::uint64_t id, std::vector<std
 
 namespace {
 
-// How reel shares a busy machine with what it traces (bench/trace.sh and trace_rate.sh, nginx on
-// 2 cores). It drains the ring every kDrainMs, or sooner when the programs wake it (a quarter of
-// the ring pending): waking every 5 ms instead cost 8-10% of nginx's rate at its maximum, each
-// wake-up preempting nginx or its client. While it drains, it yields its core every kYieldNs: the
-// max rate went from 0.665 to 0.732 of nginx alone (pretty), and the latency it adds at half that
-// rate from 631 to 225 us at p50 (JSON, which keeps a core 28% busy).
+// The ring is drained every kDrainMs, or sooner when the programs wake reel (a quarter of the ring
+// pending). Each wake-up preempts nginx or its client on a busy machine: draining every 5 ms cost
+// 8-10% of nginx's rate at its maximum (bench/trace.sh), for output a person reads no faster.
+// While it drains, the capture yields the core now and then (Capture::poll).
 constexpr int kDrainMs = 50;
-constexpr std::uint64_t kYieldNs = 250'000;
 
 struct Target {
   std::optional<Cgroup> cgroup;  // owned when reel starts the command
@@ -198,18 +194,9 @@ Result<int> trace(const TraceOptions& o) {
     if (wrote) std::fflush(out.file);
     if (limit_reached()) done = true;
   };
-  std::uint64_t events = 0, last_yield_ns = 0;
   auto on_event = [&](const capture::Event& e) {
     if (tls) tls->on_event(e);
     tracker.on_event(e, batch);
-    // A drain is milliseconds of work under load: hand the core back to whoever waits for it
-    // (nginx, its client) every kYieldNs rather than hold it for a whole scheduler slice.
-    if ((++events & 31) == 0) {
-      if (std::uint64_t now = monotonic_ns(); now - last_yield_ns >= kYieldNs) {
-        ::sched_yield();
-        last_yield_ns = monotonic_ns();
-      }
-    }
     // A poll drains up to the whole ring: written as they come, exchanges do not pile up.
     if (batch.size() >= 256) emit();
   };
