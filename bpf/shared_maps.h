@@ -62,14 +62,20 @@ static __always_inline bool in_scope(void) {
 }
 
 /* The ring's wake-up policy, the same for both groups: never wake the reader per event (it drains
- * on a timer); wake it once when the pending bytes cross `wakeup_bytes`, before a burst fills the
- * ring. Only the crossing wakes: an event that finds the reader already behind must not pay for
- * another wake-up (irq_work + a wake of the reader's epoll) each. A wake-up the reader was too busy
- * to wait for is not lost: epoll keeps the ring ready until the reader has drained it. */
+ * on a timer); force a wake-up once `wakeup_bytes` are pending, before a burst fills the ring, and
+ * while they stay pending, again after every further quarter of `wakeup_bytes` produced: an event
+ * that finds the reader behind must not pay for a wake-up (irq_work) each. A rule that woke only on
+ * the event crossing the mark missed most crossings (an event takes more ring than its size, and
+ * another CPU may cross between a query and a commit), and the ring then filled between timed
+ * drains. A wake-up the reader was too busy to wait for is not lost: epoll keeps the ring ready
+ * until the reader has drained it. */
 const volatile __u64 wakeup_bytes = 1 << 20;
+__u64 next_wakeup_pos = 0; /* no forced wake-up before the producer reaches this position */
 
-static __always_inline u64 ring_wakeup_flag(u64 size) {
-  u64 pending = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-  return pending < wakeup_bytes && pending + size >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-                                                                   : BPF_RB_NO_WAKEUP;
+static __always_inline u64 ring_wakeup_flag(void) {
+  if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes) return BPF_RB_NO_WAKEUP;
+  u64 pos = bpf_ringbuf_query(&events, BPF_RB_PROD_POS);
+  if (pos < next_wakeup_pos) return BPF_RB_NO_WAKEUP;
+  next_wakeup_pos = pos + wakeup_bytes / 4; /* racy on purpose: at worst one more wake-up */
+  return BPF_RB_FORCE_WAKEUP;
 }

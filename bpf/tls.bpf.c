@@ -96,7 +96,7 @@ static __always_inline void count(u32 which, u64 n) {
 
 /* One event into the ring (wake-up policy: ring_wakeup_flag), counted. */
 static __always_inline long submit(void *data, u64 size) {
-  long err = bpf_ringbuf_output(&events, data, size, ring_wakeup_flag(size));
+  long err = bpf_ringbuf_output(&events, data, size, ring_wakeup_flag());
   count(err ? TLS_CNT_LOST : TLS_CNT_EVENTS, 1);
   return err;
 }

@@ -194,8 +194,6 @@ Result<std::unique_ptr<Capture>> Capture::start(const CaptureConfig& config) {
   REEL_TRY(adapt_thread_map(skel->maps.tls_calls, features));
   skel->rodata->scope_mode = config.cgroup_ids.empty() ? 2 : 1;
   skel->rodata->max_bytes_per_call = config.max_bytes_per_call;
-  // Wake the reader early only when half the ring is pending: below that its timed drain keeps
-  // up, and a wake-up per event past a low mark would cost more than it saves.
   // A quarter: the reader, asleep between timed drains, is woken long before the ring is full,
   // and a drain that a burst forces stays short.
   skel->rodata->wakeup_bytes = config.ring_bytes / 4;

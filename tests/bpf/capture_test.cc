@@ -329,9 +329,9 @@ TEST_P(CaptureFallbackTest, StreamsRebuildExactlyAndTheFallbackShows) {
   auto features = bpf_features();
   ASSERT_TRUE(features) << features.error().message;
   const std::string_view forced = GetParam();
-  if (forced == "task_storage") EXPECT_FALSE(features->task_storage);
-  if (forced == "bpf_loop") EXPECT_FALSE(features->bpf_loop);
-  if (forced == "atomics") EXPECT_FALSE(features->fetch_atomics || features->bpf_loop);
+  if (forced == "task_storage") { EXPECT_FALSE(features->task_storage); }
+  if (forced == "bpf_loop") { EXPECT_FALSE(features->bpf_loop); }
+  if (forced == "atomics") { EXPECT_FALSE(features->fetch_atomics || features->bpf_loop); }
   bpf_map_info info{};
   std::uint32_t len = sizeof info;
   ASSERT_EQ(bpf_obj_get_info_by_fd(cap_->map_fd("stashes"), &info, &len), 0);
@@ -372,6 +372,51 @@ TEST_P(CaptureFallbackTest, StreamsRebuildExactlyAndTheFallbackShows) {
   EXPECT_EQ(got_.gap(gen, CAP_DIR_EGRESS), parts.size() - copied);
   EXPECT_EQ(cap_->counters().by_kind[CAP_CNT_CAPPED_BYTES], parts.size() - copied);
   EXPECT_EQ(cap_->counters().by_kind[CAP_CNT_LOST], 0u);
+}
+
+// The reader sleeps between timed drains; a burst must wake it before the ring fills, with the
+// host's features and with each fallback (one with the bounded loop woke it too seldom, and lost
+// most events at nginx's full rate). 640 KiB sent while no one polls, into a 1 MiB ring whose
+// wake-up mark is a quarter: a poll that may wait 30 s must return at once, with nothing lost.
+TEST(CaptureWakeUp, ABurstWakesASleepingReaderWithAndWithoutFallbacks) {
+  for (const char* fallbacks : {"", "bpf_loop", "atomics"}) {
+    SCOPED_TRACE(std::string("REEL_BPF_FALLBACKS=") + fallbacks);
+    ::setenv("REEL_BPF_FALLBACKS", fallbacks, 1);
+    auto cg = Cgroup::create_child(fmt::format("{}-wake-{}", ::getpid(), *fallbacks ? fallbacks : "none"));
+    ASSERT_TRUE(cg) << cg.error().message;
+    CaptureConfig c;
+    c.cgroup_ids = {cg->id()};
+    c.ring_bytes = 1u << 20;
+    auto cap = Capture::start(c);
+    ::unsetenv("REEL_BPF_FALLBACKS");
+    ASSERT_TRUE(cap) << cap.error().message;
+
+    auto server = testing::listen_tcp("127.0.0.1");
+    const std::string block = random_bytes(16 * 1024, 9);
+    constexpr int kBlocks = 40;
+    auto child = testing::CgroupChild::start(cg->fd(), [&] {
+      auto fd = testing::connect_tcp(server.ep);
+      if (!fd) return fd.error().message;
+      for (int i = 0; i < kBlocks; i++) testing::write_all(fd->get(), block);
+      return std::string("ok");
+    });
+    auto conn = testing::accept_within(server.fd.get(), 5s);
+    ASSERT_TRUE(conn);
+    EXPECT_EQ(testing::read_n(conn.get(), block.size() * kBlocks, 10s).size(), block.size() * kBlocks);
+    EXPECT_EQ(child.finish(), "ok");
+
+    std::uint64_t bytes = 0;
+    auto count = [&](const Event& e) {
+      if (auto* d = std::get_if<DataEvent>(&e)) bytes += d->bytes.size();
+    };
+    auto start = std::chrono::steady_clock::now();
+    ASSERT_TRUE((*cap)->poll(30'000, count));
+    auto waited = std::chrono::steady_clock::now() - start;
+    EXPECT_LT(waited, 15s) << "the reader slept through the burst";
+    for (int i = 0; i < 50 && bytes < block.size() * kBlocks; i++) ASSERT_TRUE((*cap)->poll(20, count));
+    EXPECT_EQ(bytes, block.size() * kBlocks);
+    EXPECT_EQ((*cap)->counters().by_kind[CAP_CNT_LOST], 0u);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Each, CaptureFallbackTest,
