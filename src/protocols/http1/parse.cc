@@ -31,10 +31,15 @@ bool feeds_a_field(std::string_view name) {
   return iequals(name, "Host") || iequals(name, "Content-Encoding") || iequals(name, "Upgrade");
 }
 
+// Whether the header named `name` is kept: all are with contents, else those the stitcher reads.
+bool kept(const Context& c, std::string_view name) {
+  return c.limits->http1_contents || feeds_a_field(name);
+}
+
 void commit_header(Context& c) {
   DirectionState& d = *c.dir;
-  bool keep = d.in_value ? d.keep_value : c.limits->http1_contents || feeds_a_field(d.field);
-  if (!keep) {
+  // A header whose value never came (empty) is decided here; others when their value began.
+  if (!(d.in_value ? d.keep_value : kept(c, d.field))) {
     // Not kept: nothing to store.
   } else if (d.current.headers.size() < c.limits->max_headers) {
     d.current.headers.emplace_back(std::move(d.field), std::move(d.value));
@@ -44,7 +49,6 @@ void commit_header(Context& c) {
   d.field.clear();
   d.value.clear();
   d.in_value = false;
-  d.keep_value = true;
 }
 
 int on_message_begin(llhttp_t* p) {
@@ -56,7 +60,6 @@ int on_message_begin(llhttp_t* p) {
   d.field.clear();
   d.value.clear();
   d.in_value = false;
-  d.keep_value = true;
   d.header_bytes = 0;
   return 0;
 }
@@ -89,7 +92,7 @@ int on_header_value(llhttp_t* p, const char* at, std::size_t len) {
   DirectionState& d = *c.dir;
   if (!d.in_value) {
     d.in_value = true;  // the name is whole: is the value read by anything?
-    d.keep_value = c.limits->http1_contents || feeds_a_field(d.field);
+    d.keep_value = kept(c, d.field);
   }
   if (d.keep_value) d.value.append(at, len);
   return 0;

@@ -37,7 +37,7 @@ struct DirectionState {
   std::string field;  // header name being read
   std::string value;  // header value being read
   bool in_value = false;
-  bool keep_value = true;  // false: a header nothing reads (lines only): its value is not copied
+  bool keep_value = true;  // while in_value: false for a header nothing reads (value not copied)
   std::size_t header_bytes = 0;
   // A request asked to switch protocols (Upgrade, CONNECT): what follows it is HTTP only if the
   // server declines, so the request side waits for the response.
