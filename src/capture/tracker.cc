@@ -71,17 +71,60 @@ Tracker::Tracker(TrackerOptions options) : options_(std::move(options)) {
 }
 Tracker::~Tracker() = default;
 
-void Tracker::on_event(const Event& event, std::vector<TracedExchange>& out) {
-  if (auto* o = std::get_if<OpenEvent>(&event)) return on_open(*o);
-  if (auto* d = std::get_if<DataEvent>(&event)) return on_data(*d, out);
-  if (auto* c = std::get_if<CloseEvent>(&event)) return close(c->key, c->ts_ns, out);
-  if (auto* x = std::get_if<ExitEvent>(&event)) {
+void Tracker::on_event(const Event& event, ExchangeHandler& out) {
+  if (auto* o = std::get_if<OpenEvent>(&event)) {
+    on_open(*o);
+  } else if (auto* d = std::get_if<DataEvent>(&event)) {
+    on_data(*d, out);
+  } else if (auto* c = std::get_if<CloseEvent>(&event)) {
+    close(c->key, c->ts_ns);
+  } else if (auto* x = std::get_if<ExitEvent>(&event)) {
     // The process is gone, and with it every fd it had: flush its connections.
     std::vector<ConnKey> gone;
     for (auto& [k, c] : conns_)
       if (k.tgid == x->tgid) gone.push_back(k);
-    for (auto& k : gone) close(k, x->ts_ns, out);
+    for (auto& k : gone) close(k, x->ts_ns);
   }
+  if (done_.size() >= kBatch) deliver(out);
+}
+
+void Tracker::deliver(ExchangeHandler& out) {
+  for (std::size_t i = 0; i < done_.size(); i++) out.on_exchange(*done_conns_[i], done_[i]);
+  done_.clear();
+  done_conns_.clear();
+  retired_.clear();
+}
+
+namespace {
+
+// The vector form of the tracker's calls: each exchange appended with its connection.
+class Append final : public ExchangeHandler {
+ public:
+  explicit Append(std::vector<TracedExchange>& out) : out_(out) {}
+  void on_exchange(const ConnectionInfo& conn, protocols::Exchange& exchange) override {
+    out_.emplace_back(conn, std::move(exchange));
+  }
+
+ private:
+  std::vector<TracedExchange>& out_;
+};
+
+}  // namespace
+
+void Tracker::on_event(const Event& event, std::vector<TracedExchange>& out) {
+  Append a(out);
+  on_event(event, a);
+  deliver(a);
+}
+
+void Tracker::expire_idle(std::uint64_t now_ns, std::vector<TracedExchange>& out) {
+  Append a(out);
+  expire_idle(now_ns, a);
+}
+
+void Tracker::flush_all(std::vector<TracedExchange>& out) {
+  Append a(out);
+  flush_all(a);
 }
 
 const ConnectionInfo* Tracker::connection(const ConnKey& key) const {
@@ -98,7 +141,7 @@ void Tracker::on_open(const OpenEvent& e) {
   stats_.connections++;
 }
 
-void Tracker::on_data(const DataEvent& e, std::vector<TracedExchange>& out) {
+void Tracker::on_data(const DataEvent& e, ExchangeHandler& out) {
   auto it = conns_.find(e.key);
   if (it == conns_.end()) {
     stats_.orphan_events++;
@@ -106,7 +149,9 @@ void Tracker::on_data(const DataEvent& e, std::vector<TracedExchange>& out) {
   }
   Connection& c = *it->second;
   if ((e.flags & CAP_F_TLS) && !c.info.tls) {
-    // Plaintext from now on: whatever came before was the handshake's ciphertext.
+    // Plaintext from now on: whatever came before was the handshake's ciphertext. Exchanges
+    // already complete go out first: they were not TLS plaintext.
+    deliver(out);
     c.info.tls = true;
     c.egress = StreamBuffer();
     c.ingress = StreamBuffer();
@@ -117,7 +162,7 @@ void Tracker::on_data(const DataEvent& e, std::vector<TracedExchange>& out) {
   }
   c.last_ns = e.ts_ns;
   stats_.bytes += e.len;
-  if (c.info.udp) return on_datagram(c, e, out);
+  if (c.info.udp) return on_datagram(c, e);
   StreamBuffer& buf = e.dir == CAP_DIR_EGRESS ? c.egress : c.ingress;
   if (c.decoder && e.bytes.size() == e.len && buf.at_rest(e.pos)) {
     // The common case under load: in order, nothing held. Parse in the ring's memory and keep
@@ -126,10 +171,10 @@ void Tracker::on_data(const DataEvent& e, std::vector<TracedExchange>& out) {
         feed_all(*c.decoder, c.type_of(e.dir), e.bytes, [&](std::size_t) { return e.ts_ns; });
     buf.pass(used, e.ts_ns);
     if (used < e.bytes.size()) buf.add(e.pos + used, e.bytes.subspan(used), e.ts_ns);
-    return drive(c, out);
+    return drive(c);
   }
   buf.add_captured(e.pos, e.bytes, e.len, e.ts_ns);
-  drive(c, out);
+  drive(c);
 }
 
 namespace {
@@ -153,7 +198,7 @@ std::unique_ptr<protocols::Decoder> infer(Tracker::Connection& c, const protocol
 }  // namespace
 
 // A datagram is a whole message: it goes to the decoder as it is, never joined with the next.
-void Tracker::on_datagram(Connection& c, const DataEvent& e, std::vector<TracedExchange>& out) {
+void Tracker::on_datagram(Connection& c, const DataEvent& e) {
   MessageType t = c.type_of(e.dir);
   if (e.bytes.size() < e.len) {
     stats_.bytes_lost += e.len - e.bytes.size();
@@ -166,10 +211,10 @@ void Tracker::on_datagram(Connection& c, const DataEvent& e, std::vector<TracedE
     c.decoder = protocols::make_decoder(protocols::infer_protocol(e.bytes, t, true), o);
   }
   c.decoder->feed(t, e.bytes, [&](std::size_t) { return e.ts_ns; });
-  collect(c, false, out);
+  collect(c, false);
 }
 
-void Tracker::drive(Connection& c, std::vector<TracedExchange>& out) {
+void Tracker::drive(Connection& c) {
   StreamBuffer& req = c.side(MessageType::kRequest);
   StreamBuffer& resp = c.side(MessageType::kResponse);
   if (!c.decoder) {
@@ -200,21 +245,21 @@ void Tracker::drive(Connection& c, std::vector<TracedExchange>& out) {
       if (n < data.size()) break;  // the decoder waits for more
     }
   }
-  collect(c, false, out);
+  collect(c, false);
 }
 
-void Tracker::collect(Connection& c, bool flush, std::vector<TracedExchange>& out) {
+void Tracker::collect(Connection& c, bool flush) {
   if (!c.decoder) return;
-  done_.clear();
+  std::size_t before = done_.size();
   c.decoder->take_exchanges(done_, flush);
-  for (auto& ex : done_) {
+  for (std::size_t i = before; i < done_.size(); i++) {
     stats_.exchanges++;
-    stats_.by_protocol[static_cast<int>(ex.protocol) & 7]++;
-    out.push_back({c.info, std::move(ex)});
+    stats_.by_protocol[static_cast<int>(done_[i].protocol) & 7]++;
+    done_conns_.push_back(&c.info);
   }
 }
 
-void Tracker::close(const ConnKey& key, std::uint64_t ts_ns, std::vector<TracedExchange>& out) {
+void Tracker::close(const ConnKey& key, std::uint64_t ts_ns) {
   auto it = conns_.find(key);
   if (it == conns_.end()) return;
   Connection& c = *it->second;
@@ -225,28 +270,32 @@ void Tracker::close(const ConnKey& key, std::uint64_t ts_ns, std::vector<TracedE
     o.datagrams = c.info.udp;
     if (!c.egress.readable().empty() || !c.ingress.readable().empty())
       c.decoder = protocols::make_decoder(Protocol::kUnknown, o);
-    if (c.decoder) drive(c, out);
+    if (c.decoder) drive(c);
   }
   if (c.decoder) {
     c.decoder->on_close(MessageType::kRequest, ts_ns);
     c.decoder->on_close(MessageType::kResponse, ts_ns);
     stats_.invalid_frames += c.decoder->stats().invalid;
-    collect(c, true, out);
+    collect(c, true);
   }
+  // Exchanges waiting for delivery may point at its info: it goes when they do.
+  if (!done_.empty()) retired_.push_back(std::move(it->second));
   conns_.erase(it);
 }
 
-void Tracker::expire_idle(std::uint64_t now_ns, std::vector<TracedExchange>& out) {
+void Tracker::expire_idle(std::uint64_t now_ns, ExchangeHandler& out) {
   std::vector<ConnKey> idle;
   for (auto& [k, c] : conns_)
     if (now_ns > c->last_ns && now_ns - c->last_ns > options_.idle_ns) idle.push_back(k);
-  for (auto& k : idle) close(k, now_ns, out);
+  for (auto& k : idle) close(k, now_ns);
+  deliver(out);
 }
 
-void Tracker::flush_all(std::vector<TracedExchange>& out) {
+void Tracker::flush_all(ExchangeHandler& out) {
   std::vector<ConnKey> all;
   for (auto& [k, c] : conns_) all.push_back(k);
-  for (auto& k : all) close(k, conns_[k]->last_ns, out);
+  for (auto& k : all) close(k, conns_[k]->last_ns);
+  deliver(out);
 }
 
 }  // namespace reel::capture

@@ -31,6 +31,24 @@ struct TracedExchange {
   protocols::Exchange exchange;
 };
 
+// An exchange and its connection as the tracker hands them over, owned by someone else: what
+// reel trace's filter, sinks and summary read, whether from a TracedExchange or straight from
+// the tracker (no copy on the way).
+struct ExchangeView {
+  const ConnectionInfo& conn;
+  const protocols::Exchange& exchange;
+  ExchangeView(const ConnectionInfo& c, const protocols::Exchange& e) : conn(c), exchange(e) {}
+  ExchangeView(const TracedExchange& t) : conn(t.conn), exchange(t.exchange) {}  // NOLINT: a view of it
+};
+
+// Receives each exchange as a connection's decoder completes it, in order per connection. It may
+// move from `exchange`; `conn` outlives the call only if copied.
+class ExchangeHandler {
+ public:
+  virtual ~ExchangeHandler() = default;
+  virtual void on_exchange(const ConnectionInfo& conn, protocols::Exchange& exchange) = 0;
+};
+
 struct TrackerOptions {
   protocols::Limits limits;
   std::uint64_t idle_ns = 30'000'000'000;  // a silent connection is flushed after this
@@ -55,10 +73,19 @@ class Tracker {
   explicit Tracker(TrackerOptions options = {});
   ~Tracker();
 
+  // Completed exchanges are kept and handed to `out` in batches (kBatch, or when deliver is
+  // called): decoding a batch and then writing it keeps each phase's code and data in cache,
+  // and the exchanges are never copied or moved on the way. With a vector, every exchange is
+  // appended to it before the call returns.
+  void on_event(const Event& event, ExchangeHandler& out);
   void on_event(const Event& event, std::vector<TracedExchange>& out);
-  // Flushes connections idle since before `now_ns - idle_ns`.
+  // Hands every completed exchange to `out` now.
+  void deliver(ExchangeHandler& out);
+  // Flushes connections idle since before `now_ns - idle_ns`, and delivers.
+  void expire_idle(std::uint64_t now_ns, ExchangeHandler& out);
   void expire_idle(std::uint64_t now_ns, std::vector<TracedExchange>& out);
-  // Flushes everything (at exit).
+  // Flushes everything (at exit), and delivers.
+  void flush_all(ExchangeHandler& out);
   void flush_all(std::vector<TracedExchange>& out);
   const TrackerStats& stats() const { return stats_; }
   std::size_t open_connections() const { return conns_.size(); }
@@ -75,16 +102,22 @@ class Tracker {
   };
 
   void on_open(const OpenEvent& e);
-  void on_data(const DataEvent& e, std::vector<TracedExchange>& out);
-  void close(const ConnKey& key, std::uint64_t ts_ns, std::vector<TracedExchange>& out);
-  void on_datagram(Connection& c, const DataEvent& e, std::vector<TracedExchange>& out);
-  void drive(Connection& c, std::vector<TracedExchange>& out);
-  void collect(Connection& c, bool flush, std::vector<TracedExchange>& out);
+  static constexpr std::size_t kBatch = 256;
+
+  void on_data(const DataEvent& e, ExchangeHandler& out);
+  void close(const ConnKey& key, std::uint64_t ts_ns);
+  void on_datagram(Connection& c, const DataEvent& e);
+  void drive(Connection& c);
+  void collect(Connection& c, bool flush);
 
   TrackerOptions options_;
   std::unordered_map<ConnKey, std::unique_ptr<Connection>, KeyHash> conns_;
   TrackerStats stats_;
-  std::vector<protocols::Exchange> done_;  // collect's scratch, kept to reuse its memory
+  // Exchanges completed and not yet delivered, each with its connection; connections closed
+  // meanwhile wait in retired_ until then, so those pointers stay valid.
+  std::vector<protocols::Exchange> done_;
+  std::vector<const ConnectionInfo*> done_conns_;
+  std::vector<std::unique_ptr<Connection>> retired_;
 };
 
 }  // namespace reel::capture

@@ -39,8 +39,11 @@ class ProtocolDecoder final : public Decoder {
         s.frame_bytes = 0;
       }
       auto rest = data.subspan(used);
-      typename P::Frame frame{};
+      // Parsed where it will wait for the stitcher: a frame is costly to move.
+      auto& frames = frames_of(type);
+      typename P::Frame& frame = frames.emplace_back();
       ParseResult r = P::parse_frame(type, rest, frame, state_, options_.limits);
+      if (r.state != ParseState::kParsed) frames.pop_back();
       if (r.state == ParseState::kInvalid) {
         on_invalid(type, s);
         used += 1;
@@ -53,7 +56,7 @@ class ProtocolDecoder final : public Decoder {
       if (r.state == ParseState::kNeedsMore) break;
       frame.time = {s.start_ns, time_at(used - (in_data > 0 ? 1 : 0))};
       s.skip = r.consumed - in_data;
-      push(type, s, std::move(frame));
+      settle(type, s);
       if (r.consumed == 0) break;  // a parser that made no progress must not spin
     }
     return used;
@@ -156,13 +159,23 @@ class ProtocolDecoder final : public Decoder {
     return data.size();
   }
 
+  std::deque<typename P::Frame>& frames_of(MessageType type) {
+    return frames_[type == MessageType::kRequest ? 0 : 1];
+  }
+
   void push(MessageType type, Side& s, typename P::Frame&& frame) {
+    frames_of(type).push_back(std::move(frame));
+    settle(type, s);
+  }
+
+  // The frame just parsed (the last of its direction's) is whole: it takes its side's facts.
+  void settle(MessageType type, Side& s) {
+    auto& frames = frames_of(type);
+    typename P::Frame& frame = frames.back();
     frame.after_gap = std::exchange(s.after_gap, false);
     frame.wire_size = s.frame_bytes;
     s.started = false;
     s.frame_bytes = 0;
-    auto& frames = frames_[type == MessageType::kRequest ? 0 : 1];
-    frames.push_back(std::move(frame));
     stats_.frames++;
     // The stitcher emits unpaired frames past max_pending; this is the backstop for a caller
     // that does not call take_exchanges often enough.

@@ -24,8 +24,7 @@
 #include "core/user.h"
 #include "kernel/cgroup.h"
 #include "kernel/privileges.h"
-#include "trace/sinks.h"
-#include "trace/summary.h"
+#include "trace/pipeline.h"
 #include "capture/tls_scope.h"
 
 namespace reel::trace {
@@ -152,20 +151,8 @@ Result<int> trace(const TraceOptions& o) {
     return o.pid ? process_tree(o.pid) : capture::cgroup_tree_pids(cgroup);
   };
   auto tls = capture::TlsScope::start(*cap, target.config, traced_pids, o.command);
-  capture::TrackerOptions topts;
-  topts.limits.max_body = max_body;
-  // One line per exchange shows no body and no header: keep only what statements, keys and the
-  // line's own fields need, so bytes are not copied around for nothing (sizes are still counted
-  // whole, framing is read the same).
-  if (o.format == "pretty" && !o.verbose) {
-    topts.limits.max_body = std::min<std::uint64_t>(max_body, 4096);
-    topts.limits.http1_contents = false;
-  }
-  capture::Tracker tracker(topts);
   Summary summary;
-  if (!topts.limits.http1_contents)
-    summary.set_depth("lines only: HTTP/1 headers and bodies read for framing and sizes, not kept "
-                      "(-v or --format json keep them)");
+  Pipeline pipeline(tracker_options(o, max_body, summary), filter, *sink, summary, o.count);
 
   pid_t child = 0;
   if (!o.command.empty())
@@ -178,27 +165,15 @@ Result<int> trace(const TraceOptions& o) {
   std::uint64_t start = monotonic_ns(), last_expiry = start;
   int exit_code = 0;
   bool done = false;
-  std::vector<capture::TracedExchange> batch;
-  auto limit_reached = [&] { return o.count && summary.shown() >= o.count; };
+  // One write per poll (every few ms under load), not one per exchange: still live on a terminal
+  // or a pipe, and the traced process does not pay for reel's own syscalls.
   auto emit = [&] {
-    bool wrote = false;
-    for (auto& t : batch) {
-      if (limit_reached() || !filter.matches(t)) continue;
-      sink->write(t);
-      summary.add(t);
-      wrote = true;
-    }
-    batch.clear();
-    // One write per batch (every few ms under load), not one per exchange: still live on a
-    // terminal or a pipe, and the traced process does not pay for reel's own syscalls.
-    if (wrote) std::fflush(out.file);
-    if (limit_reached()) done = true;
+    if (pipeline.emit()) std::fflush(out.file);
+    if (pipeline.done()) done = true;
   };
   auto on_event = [&](const capture::Event& e) {
     if (tls) tls->on_event(e);
-    tracker.on_event(e, batch);
-    // A poll drains up to the whole ring: written as they come, exchanges do not pile up.
-    if (batch.size() >= 256) emit();
+    pipeline.on_event(e);
   };
   while (!done) {
     REEL_TRY(cap->poll(kDrainMs, on_event));
@@ -206,7 +181,7 @@ Result<int> trace(const TraceOptions& o) {
     std::uint64_t now = monotonic_ns();
     if (tls) tls->tick(now);
     if (now - last_expiry > 1'000'000'000) {
-      tracker.expire_idle(now, batch);
+      pipeline.expire_idle(now);
       last_expiry = now;
     }
     if (duration_ns && now - start >= duration_ns) done = true;
@@ -225,10 +200,10 @@ Result<int> trace(const TraceOptions& o) {
   }
   // Whatever the ring still holds happened before the stop: drain it, then flush.
   (void)cap->poll(0, on_event);
-  tracker.flush_all(batch);
+  pipeline.flush_all();
   emit();
   sink->finish();
-  summary.print(stderr, cap->counters(), tracker.stats());
+  summary.print(stderr, cap->counters(), pipeline.tracker().stats());
   if (tls) tls->print_summary(stderr);
   if (child) {
     // Stopped by --duration or --count: like timeout(1), the command reel started ends with it

@@ -127,7 +127,7 @@ bool Filter::wants_protocol(protocols::Protocol p) const {
   return protocols_.empty() || protocols_.count(p);
 }
 
-bool Filter::matches(const capture::TracedExchange& t) const {
+bool Filter::matches(capture::ExchangeView t) const {
   const auto& ex = t.exchange;
   if (!wants_protocol(ex.protocol)) return false;
   if (!method_.empty() && !iequals(ex.method, method_)) return false;

@@ -29,7 +29,7 @@ struct FilterOptions {
 class Filter {
  public:
   static Result<Filter> parse(const FilterOptions& o);
-  bool matches(const capture::TracedExchange& t) const;
+  bool matches(capture::ExchangeView t) const;
   bool wants_protocol(protocols::Protocol p) const;
 
  private:

@@ -67,7 +67,7 @@ const std::string& endpoint_text(const Endpoint& e) {
 
 // The JSON object for one exchange, as the json format's line (without the newline), appended
 // to `out` (the sink reuses one buffer).
-void append_exchange_json(std::string& out, const capture::TracedExchange& t, std::int64_t off) {
+void append_exchange_json(std::string& out, capture::ExchangeView t, std::int64_t off) {
   const auto& ex = t.exchange;
   const auto& c = t.conn;
   out.reserve(out.size() + 512 + ex.request_body.data.size() + ex.response_body.data.size());
@@ -116,7 +116,7 @@ void append_exchange_json(std::string& out, const capture::TracedExchange& t, st
 class JsonSink : public Sink {
  public:
   explicit JsonSink(const SinkOptions& o) : o_(o) {}
-  void write(const capture::TracedExchange& t) override {
+  void write(capture::ExchangeView t) override {
     line_.clear();  // reused: its memory outlives the line
     append_exchange_json(line_, t, o_.mono_to_real_ns);
     line_ += '\n';
@@ -133,7 +133,7 @@ class PrettySink : public Sink {
  public:
   explicit PrettySink(const SinkOptions& o) : o_(o) {}
 
-  void write(const capture::TracedExchange& t) override {
+  void write(capture::ExchangeView t) override {
     const auto& ex = t.exchange;
     std::int64_t start = static_cast<std::int64_t>(ex.has_request ? ex.request_time.first_ns
                                                                   : ex.response_time.first_ns);
@@ -276,7 +276,7 @@ class HarSink : public Sink {
  public:
   explicit HarSink(const SinkOptions& o) : o_(o) {}
 
-  void write(const capture::TracedExchange& t) override {
+  void write(capture::ExchangeView t) override {
     const auto& ex = t.exchange;
     if ((ex.protocol != Protocol::kHttp1 && ex.protocol != Protocol::kHttp2) || !ex.has_request) {
       skipped_++;
@@ -322,7 +322,7 @@ class HarSink : public Sink {
     return arr;
   }
 
-  nlohmann::json entry(const capture::TracedExchange& t) const {
+  nlohmann::json entry(capture::ExchangeView t) const {
     const auto& ex = t.exchange;
     std::string host(protocols::find_header(ex.request_headers, "host"));
     if (host.empty()) host = ex.host;

@@ -14,7 +14,7 @@ namespace reel::trace {
 class Sink {
  public:
   virtual ~Sink() = default;
-  virtual void write(const capture::TracedExchange& t) = 0;
+  virtual void write(capture::ExchangeView t) = 0;
   // Called once at exit (HAR writes its whole document here).
   virtual void finish() {}
 };

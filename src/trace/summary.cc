@@ -128,7 +128,7 @@ std::string Summary::endpoint_key(const protocols::Exchange& ex) {
   return key;
 }
 
-void Summary::add(const capture::TracedExchange& t) {
+void Summary::add(capture::ExchangeView t) {
   shown_++;
   if (t.exchange.fields.contains("http2.headers_partial")) partial_headers_++;
   std::string key = endpoint_key(t.exchange);

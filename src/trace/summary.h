@@ -16,7 +16,7 @@ namespace reel::trace {
 
 class Summary {
  public:
-  void add(const capture::TracedExchange& t);
+  void add(capture::ExchangeView t);
   std::uint64_t shown() const { return shown_; }
   // What the capture kept of each message, said under the capture line ("" says nothing).
   void set_depth(std::string depth) { depth_ = std::move(depth); }

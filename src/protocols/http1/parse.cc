@@ -181,8 +181,7 @@ void ensure_ready(DirectionState& d, MessageType type) {
 
 ParseResult take_message(MessageType type, Message& frame, State& state, DirectionState& d,
                          const Context& c, std::size_t consumed) {
-  frame = std::move(d.current);
-  d.current = Message{};
+  frame = std::move(d.current);  // on_message_begin resets it before the next message
   if (type == MessageType::kRequest && frame.upgrade) d.awaiting_upgrade = true;
   if (c.tunnel_after) {
     state.tunnel = true;

@@ -55,7 +55,7 @@ void fill_response(Message& m, Exchange& e) {
 }
 
 void emit(Message* request, Message* response, StitchState& state, std::vector<Exchange>& out) {
-  Exchange e;
+  Exchange& e = out.emplace_back();  // built where it stays: an exchange is costly to move
   e.protocol = Protocol::kHttp1;
   if (request) fill_request(*request, e);
   if (response) {
@@ -64,7 +64,6 @@ void emit(Message* request, Message* response, StitchState& state, std::vector<E
     state.interim.clear();
   }
   e.finish_timing();
-  out.push_back(std::move(e));
 }
 
 bool is_interim(const Message& m) { return m.status >= 100 && m.status < 200 && m.status != 101; }
