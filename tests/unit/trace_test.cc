@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -85,6 +86,65 @@ TEST(Tracker, LostBytesAreCountedNotJoined) {
   EXPECT_EQ(f.tracker.stats().bytes_lost, 1000u);
   ASSERT_GE(f.out.size(), 1u);
   EXPECT_EQ(f.out[0].exchange.method, "PING");
+}
+
+// The handler form: exchanges wait in the tracker until a batch is full or deliver() is called,
+// and each still names its own connection, even one closed (and its fd reused) meanwhile.
+TEST(Tracker, DeliversBatchesWithEachExchangesOwnConnection) {
+  struct Seen final : capture::ExchangeHandler {
+    std::vector<std::pair<std::uint16_t, std::string>> got;  // client port, target
+    void on_exchange(const capture::ConnectionInfo& c, protocols::Exchange& ex) override {
+      got.emplace_back(c.remote.port, ex.target);
+    }
+  } seen;
+  capture::Tracker tracker{{.limits = {}, .idle_ns = 1'000'000'000,
+                            .is_listening = [](const Endpoint&) { return false; }}};
+  std::map<std::uint64_t, std::uint64_t> in_pos, out_pos;  // per connection (gen)
+  std::uint64_t ts = 10;
+  auto open = [&](ConnKey key, const char* client) {
+    tracker.on_event(OpenEvent{key, 100, ts++, CAP_ROLE_SERVER, *parse_endpoint("127.0.0.1:8080"),
+                               *parse_endpoint(client), false, "server"},
+                     seen);
+  };
+  auto send = [&](ConnKey key, int dir, std::string_view bytes) {
+    std::uint64_t& pos = (dir == CAP_DIR_INGRESS ? in_pos : out_pos)[key.gen];
+    tracker.on_event(DataEvent{key, 100, ts++, dir, 0, pos, static_cast<std::uint32_t>(bytes.size()),
+                               {reinterpret_cast<const std::byte*>(bytes.data()), bytes.size()}, {}},
+                     seen);
+    pos += bytes.size();
+  };
+  auto exchange = [&](ConnKey key, const std::string& path) {
+    send(key, CAP_DIR_INGRESS, "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    send(key, CAP_DIR_EGRESS, "HTTP/1.1 204 No Content\r\n\r\n");
+  };
+  ConnKey a{100, 7, 1}, b{100, 8, 2}, a2{100, 7, 3};  // a2: a's fd, reused after a closed
+  open(a, "127.0.0.1:40001");
+  open(b, "127.0.0.1:40002");
+  for (int i = 0; i < 5; i++) {
+    exchange(a, "/a" + std::to_string(i));
+    exchange(b, "/b" + std::to_string(i));
+  }
+  tracker.on_event(CloseEvent{a, ts++, 0, 0}, seen);
+  open(a2, "127.0.0.1:40003");
+  exchange(a2, "/c");
+  EXPECT_TRUE(seen.got.empty()) << "a batch is not full yet";
+  tracker.deliver(seen);
+  ASSERT_EQ(seen.got.size(), 11u);
+  std::map<std::uint16_t, std::vector<std::string>> by_port;
+  for (auto& [port, target] : seen.got) by_port[port].push_back(target);
+  EXPECT_EQ(by_port[40001], (std::vector<std::string>{"/a0", "/a1", "/a2", "/a3", "/a4"}));
+  EXPECT_EQ(by_port[40002], (std::vector<std::string>{"/b0", "/b1", "/b2", "/b3", "/b4"}));
+  EXPECT_EQ(by_port[40003], (std::vector<std::string>{"/c"}));
+  tracker.deliver(seen);
+  EXPECT_EQ(seen.got.size(), 11u) << "each exchange is delivered once";
+
+  // A full batch goes without being asked.
+  for (int i = 0; i < 300; i++) exchange(b, "/x");
+  EXPECT_GE(seen.got.size(), 11u + 256u);
+  EXPECT_LT(seen.got.size(), 11u + 300u);
+  tracker.flush_all(seen);
+  EXPECT_EQ(seen.got.size(), 11u + 300u);
+  EXPECT_EQ(tracker.stats().exchanges, 311u);
 }
 
 TEST(Tracker, DataForUnknownConnectionIsCountedAndIgnored) {
