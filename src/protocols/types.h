@@ -59,8 +59,9 @@ struct FrameBase {
 struct Limits {
   std::size_t max_body = 64 * 1024;     // body bytes kept per message (true size still counted)
   // Every HTTP/1 header kept, and bodies up to max_body. Off where no output shows them (a trace
-  // line): only the headers an exchange's own fields come from (Host, Content-Encoding, Upgrade)
-  // are kept and no body; framing, sizes and everything else are the same, only copies are saved.
+  // line): only the request headers an exchange's own fields come from (Host, Content-Encoding,
+  // Upgrade) are kept, no response header and no body; framing, sizes and everything else are the
+  // same, only copies are saved.
   bool http1_contents = true;
   std::size_t max_frame = 1024 * 1024;  // longer frames are cut here and their tail skipped
   std::size_t max_header_bytes = 64 * 1024;  // HTTP request/status line plus headers

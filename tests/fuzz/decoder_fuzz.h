@@ -8,7 +8,8 @@
 //   kind 5    close that side
 //   kind 6    take exchanges
 //   kind 7    give up on a hole at the head
-// Flags: bit 0 UDP datagrams (DNS only), bit 1 tiny limits, bit 2 tiny stream buffers.
+// Flags: bit 0 UDP datagrams (DNS only), bit 1 tiny limits, bit 2 tiny stream buffers, bit 3
+// lines only (no HTTP/1 contents kept, response headers not reported: reel trace's default).
 #pragma once
 
 #include <cstdint>
@@ -83,6 +84,7 @@ inline protocols::DecoderOptions options_for(protocols::Protocol protocol, std::
     options.limits.max_field = 8;
     options.limits.max_pending = 4;
   }
+  if (flags & 8) options.limits.http1_contents = false;
   return options;
 }
 

@@ -39,6 +39,7 @@ struct DirectionState {
   bool in_value = false;
   bool keep_value = true;  // while in_value: false for a header nothing reads (value not copied)
   std::size_t header_bytes = 0;
+  bool in_head = false;  // between a message's first byte and the end of its headers
   // A request asked to switch protocols (Upgrade, CONNECT): what follows it is HTTP only if the
   // server declines, so the request side waits for the response.
   bool awaiting_upgrade = false;
