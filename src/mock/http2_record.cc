@@ -51,10 +51,10 @@ class Http2Recorder final : public DecodingRecorder {
     label_call(call, protocols::Protocol::kHttp2, server_);
     auto& md = call.mock.metadata;
     if (unanswered) md["reel.unanswered"] = "true";
-    if (md.contains("truncated") || e.fields.contains("http2.headers_partial")) {
+    if (md.contains("truncated") || protocols::headers_partial(e)) {
       md["reel.truncated"] = "true";
     }
-    if (e.fields.contains("http2.headers_partial"))
+    if (protocols::headers_partial(e))
       md[std::string(kMetaUnreplayable)] = std::string(kJoinedMidFlight);
     if (auto rst = e.fields.find("http2.rst_stream"); rst != e.fields.end()) {
       md["reel.rst_stream"] = rst->second;  // replay resets the stream after the answer too

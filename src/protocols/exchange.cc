@@ -33,6 +33,15 @@ void Body::append(std::string_view bytes, std::size_t cap) {
   append_capped(data, bytes, cap);
 }
 
+// Both are HTTP/2 facts: the protocol test spares every other exchange a lookup by name.
+bool is_grpc_call(const Exchange& e) {
+  return e.protocol == Protocol::kHttp2 && e.fields.contains("grpc.request_messages");
+}
+
+bool headers_partial(const Exchange& e) {
+  return e.protocol == Protocol::kHttp2 && e.fields.contains("http2.headers_partial");
+}
+
 void Exchange::finish_timing() {
   latency_ns = 0;
   if (has_request && has_response && response_time.last_ns >= request_time.first_ns) {

@@ -64,6 +64,11 @@ struct Exchange {
   void finish_timing();
 };
 
+// A gRPC call (told from the HTTP/2 it runs on by its message counts).
+bool is_grpc_call(const Exchange& e);
+// HTTP/2 header fields naming HPACK table entries never seen (joined mid-flight, bytes lost).
+bool headers_partial(const Exchange& e);
+
 // Case-insensitive lookup of the first header named `name`; empty when absent.
 std::string_view find_header(const Headers& headers, std::string_view name);
 

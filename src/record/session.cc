@@ -323,7 +323,7 @@ void RecordSession::on_exchange(capture::TracedExchange& t, std::uint64_t now_ns
     stats_.not_converted++;  // still in flight when the app or the recording stopped
     return leave_out();
   }
-  if (x.fields.contains("http2.headers_partial")) {
+  if (protocols::headers_partial(x)) {
     // Without its path and headers a test would be a different request.
     if (stats_.h2_joined++ == 0)
       spdlog::warn("HTTP/2 requests not recorded: {}; new connections are recorded whole",

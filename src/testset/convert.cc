@@ -150,7 +150,7 @@ Result<GrpcMockSpec> grpc_call(const protocols::Exchange& e, const ConvertOption
   if (strict && (!e.has_request || !e.has_response)) {
     return fail_msg("gRPC call {} has no {}", e.target, e.has_request ? "response" : "request");
   }
-  if (strict && e.fields.contains("http2.headers_partial")) {
+  if (strict && protocols::headers_partial(e)) {
     return fail_msg("gRPC call {}: its headers were only partly decoded (the connection was "
                     "joined mid-flight)", e.target);
   }

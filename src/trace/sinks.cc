@@ -24,11 +24,11 @@ namespace {
 
 double ms(std::uint64_t ns) { return static_cast<double>(ns) / 1e6; }
 
-bool is_grpc(const protocols::Exchange& ex) { return ex.fields.contains("grpc.request_messages"); }
+using protocols::is_grpc_call;
 
 // What the protocol column says: gRPC is told apart from the HTTP/2 it runs on.
 std::string_view label_of(const protocols::Exchange& ex) {
-  return is_grpc(ex) ? "grpc" : protocols::protocol_name(ex.protocol);
+  return is_grpc_call(ex) ? "grpc" : protocols::protocol_name(ex.protocol);
 }
 
 std::string_view field_or(const protocols::Exchange& ex, std::string_view key) {
@@ -172,7 +172,7 @@ class PrettySink : public Sink {
     if (t.conn.tls) line += " [tls]";
     if (ex.gap) line += " [gap]";
     // Joined mid-connection: some header fields could not be decoded.
-    if (ex.fields.contains("http2.headers_partial")) line += " [partial headers]";
+    if (protocols::headers_partial(ex)) line += " [partial headers]";
     line += messages(ex);
     line += '\n';
     std::fwrite(line.data(), 1, line.size(), o_.out);
@@ -182,7 +182,7 @@ class PrettySink : public Sink {
  private:
   // gRPC message counts, requests > responses.
   static std::string messages(const protocols::Exchange& ex) {
-    if (!is_grpc(ex)) return "";
+    if (!is_grpc_call(ex)) return "";
     return fmt::format(" [msgs {}>{}]", field_or(ex, "grpc.request_messages"),
                        field_or(ex, "grpc.response_messages"));
   }
@@ -216,10 +216,10 @@ class PrettySink : public Sink {
   static std::string status_of(const protocols::Exchange& ex) {
     if (!ex.error.empty()) return "ERR " + ex.error.substr(0, 40);  // a reset needs no answer
     if (!ex.has_response) return "-";
-    if (ex.protocol == Protocol::kHttp1 || (ex.protocol == Protocol::kHttp2 && !is_grpc(ex)))
+    if (ex.protocol == Protocol::kHttp1 || (ex.protocol == Protocol::kHttp2 && !is_grpc_call(ex)))
       return std::to_string(ex.status);
     // A gRPC call whose grpc-status could not be decoded: its :status 200 says nothing.
-    if (is_grpc(ex) && ex.status_text.empty()) return "?";
+    if (is_grpc_call(ex) && ex.status_text.empty()) return "?";
     return ex.status_text.empty() ? std::to_string(ex.status) : ex.status_text.substr(0, 24);
   }
 

@@ -96,7 +96,7 @@ std::string format_latency(std::uint64_t ns) {
 
 std::string Summary::endpoint_key(const protocols::Exchange& ex) {
   using protocols::Protocol;
-  bool grpc = ex.fields.contains("grpc.request_messages");
+  bool grpc = protocols::is_grpc_call(ex);
   std::string method = ex.method, shape;
   switch (ex.protocol) {
     case Protocol::kHttp1:
@@ -128,16 +128,32 @@ std::string Summary::endpoint_key(const protocols::Exchange& ex) {
   return key;
 }
 
-void Summary::add(capture::ExchangeView t) {
-  shown_++;
-  if (t.exchange.fields.contains("http2.headers_partial")) partial_headers_++;
-  std::string key = endpoint_key(t.exchange);
+Summary::Endpoint& Summary::row_of(const protocols::Exchange& ex) {
+  // A shape is a function of these four alone; the table only grows, so a row found stays right.
+  bool grpc = protocols::is_grpc_call(ex);
+  Recent* slot = nullptr;
+  if (ex.target.size() <= kRecentTarget) {
+    std::size_t h = std::hash<std::string_view>()(ex.target) + ex.method.size() * 31 +
+                    static_cast<std::size_t>(ex.protocol) * 7 + grpc;
+    slot = &recent_[h % kRecent];
+    if (slot->row && slot->protocol == ex.protocol && slot->grpc == grpc &&
+        slot->method == ex.method && slot->target == ex.target)
+      return *slot->row;
+  }
+  std::string key = endpoint_key(ex);
   auto it = endpoints_.find(key);
   if (it == endpoints_.end()) {
     if (endpoints_.size() >= kMaxShapes) key = kOtherShapes;
     it = endpoints_.try_emplace(std::move(key)).first;
   }
-  Endpoint& e = it->second;
+  if (slot) *slot = {ex.protocol, grpc, ex.method, ex.target, &it->second};
+  return it->second;
+}
+
+void Summary::add(capture::ExchangeView t) {
+  shown_++;
+  if (protocols::headers_partial(t.exchange)) partial_headers_++;
+  Endpoint& e = row_of(t.exchange);
   e.count++;
   if (!t.exchange.error.empty() || t.exchange.status >= 500 || !t.exchange.has_response) e.errors++;
   if (t.exchange.latency_ns == 0) return;

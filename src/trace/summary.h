@@ -39,7 +39,19 @@ class Summary {
   static constexpr std::string_view kOtherShapes = "(other shapes)";
 
  private:
+  // The row of a (protocol, gRPC or not, method, target) as last seen in each slot: a busy trace
+  // repeats a few endpoints, and their shape is not worked out again for each exchange.
+  struct Recent {
+    protocols::Protocol protocol = protocols::Protocol::kUnknown;
+    bool grpc = false;
+    std::string method, target;
+    Endpoint* row = nullptr;
+  };
+  static constexpr std::size_t kRecent = 64, kRecentTarget = 256;  // slots; longest target kept
+  Endpoint& row_of(const protocols::Exchange& ex);
+
   std::unordered_map<std::string, Endpoint> endpoints_;
+  std::vector<Recent> recent_ = std::vector<Recent>(kRecent);
   std::uint64_t shown_ = 0;
   std::string depth_;
   std::uint64_t partial_headers_ = 0;  // HTTP/2 exchanges some of whose header fields were unknown

@@ -202,6 +202,41 @@ TEST(SummaryShape, TheNumberOfShapesIsBounded) {
             text.find("        2       0", text.find("http1 GET /p/x0 ")));
 }
 
+// Rows are found again through a small cache of recent (protocol, gRPC, method, target): the
+// same target under another protocol, method or gRPC-ness is another row, and counts stay exact
+// when many targets share its slots.
+TEST(SummaryShape, RepeatedTargetsCountInTheirOwnRows) {
+  using P = protocols::Protocol;
+  Summary s;
+  auto grpc = [](std::string target) {
+    auto t = exchange(P::kHttp2, "POST", std::move(target));
+    t.exchange.fields["grpc.request_messages"] = "1";
+    return t;
+  };
+  for (int round = 0; round < 3; round++) {
+    for (int i = 0; i < 300; i++) s.add(exchange(P::kHttp1, "GET", "/items/" + std::to_string(i)));
+    s.add(exchange(P::kHttp1, "POST", "/items/1"));
+    s.add(exchange(P::kHttp2, "GET", "/items/1"));
+    s.add(exchange(P::kHttp2, "POST", "/a.B/C"));
+    s.add(grpc("/a.B/C"));
+    s.add(exchange(P::kRedis, "get", "/items/1"));
+    s.add(exchange(P::kHttp1, "GET", std::string(300, 'x')));  // longer than a slot keeps
+  }
+  auto text = printed(s);
+  auto count_of = [&](const std::string& key) {
+    auto at = text.find(key + "  ");
+    if (at == std::string::npos) return std::string("(no row)");
+    return text.substr(at + 64, 9);
+  };
+  EXPECT_EQ(count_of("http1 GET /items/:id"), "      900") << text;
+  EXPECT_EQ(count_of("http1 POST /items/:id"), "        3") << text;
+  EXPECT_EQ(count_of("http2 GET /items/:id"), "        3") << text;
+  EXPECT_EQ(count_of("http2 POST /a.B/C"), "        3") << text;
+  EXPECT_EQ(count_of("grpc POST /a.B/C"), "        3") << text;
+  EXPECT_EQ(count_of("redis GET /items/1"), "        3") << text;
+  EXPECT_EQ(s.shown(), 918u);
+}
+
 TEST(SummaryShape, LongKeysAreCutInTheirColumn) {
   Summary s;
   s.add(exchange(protocols::Protocol::kHttp1, "GET", "/" + std::string(100, 'z')));
