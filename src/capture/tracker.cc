@@ -137,17 +137,26 @@ void Tracker::on_open(const OpenEvent& e) {
   c->info = ConnectionInfo{e.key, e.comm, e.local, e.remote, e.role == CAP_ROLE_SERVER, e.udp};
   if (e.role == CAP_ROLE_UNKNOWN) c->info.server = !e.udp && options_.is_listening(e.local);
   c->last_ns = e.ts_ns;
-  conns_[e.key] = std::move(c);
+  auto& slot = conns_[e.key];
+  if (slot && slot.get() == last_) last_ = nullptr;
+  if (slot && !done_.empty()) retired_.push_back(std::move(slot));  // its exchanges name it
+  slot = std::move(c);
   stats_.connections++;
 }
 
+Tracker::Connection* Tracker::find(const ConnKey& key) {
+  if (last_ && last_->info.key == key) return last_;
+  auto it = conns_.find(key);
+  return it == conns_.end() ? nullptr : (last_ = it->second.get());
+}
+
 void Tracker::on_data(const DataEvent& e, ExchangeHandler& out) {
-  auto it = conns_.find(e.key);
-  if (it == conns_.end()) {
+  Connection* found = find(e.key);
+  if (!found) {
     stats_.orphan_events++;
     return;
   }
-  Connection& c = *it->second;
+  Connection& c = *found;
   if ((e.flags & CAP_F_TLS) && !c.info.tls) {
     // Plaintext from now on: whatever came before was the handshake's ciphertext. Exchanges
     // already complete go out first: they were not TLS plaintext.
@@ -278,6 +287,7 @@ void Tracker::close(const ConnKey& key, std::uint64_t ts_ns) {
     stats_.invalid_frames += c.decoder->stats().invalid;
     collect(c, true);
   }
+  if (it->second.get() == last_) last_ = nullptr;
   // Exchanges waiting for delivery may point at its info: it goes when they do.
   if (!done_.empty()) retired_.push_back(std::move(it->second));
   conns_.erase(it);

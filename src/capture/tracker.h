@@ -111,6 +111,11 @@ class Tracker {
   void collect(Connection& c, bool flush);
 
   TrackerOptions options_;
+  // The connection of the last data event: a process reads a request and writes its answer on
+  // one connection, so the next event is often for it too. Forgotten when that connection goes.
+  Connection* find(const ConnKey& key);
+  Connection* last_ = nullptr;
+
   std::unordered_map<ConnKey, std::unique_ptr<Connection>, KeyHash> conns_;
   TrackerStats stats_;
   // Exchanges completed and not yet delivered, each with its connection; connections closed
