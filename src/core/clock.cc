@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <ctime>
+#include <string_view>
 
 namespace reel {
 
@@ -21,7 +22,9 @@ struct SecondCache {
   std::size_t len = 0;
 };
 
-std::string format(std::int64_t real_ns, const char* pattern, bool utc, SecondCache& cache) {
+// The second from the cache, then ".mmm", then `suffix`: one string, built in one allocation.
+std::string format(std::int64_t real_ns, const char* pattern, bool utc, SecondCache& cache,
+                   std::string_view suffix = {}) {
   std::int64_t secs = real_ns / 1'000'000'000;
   if (secs != cache.secs) {
     time_t t = static_cast<time_t>(secs);
@@ -34,9 +37,10 @@ std::string format(std::int64_t real_ns, const char* pattern, bool utc, SecondCa
     cache.secs = secs;
   }
   auto ms = static_cast<unsigned>((real_ns / 1'000'000) % 1000);
-  std::string out(cache.text, cache.len);
   char frac[4] = {'.', char('0' + ms / 100), char('0' + ms / 10 % 10), char('0' + ms % 10)};
-  out.append(frac, sizeof frac);
+  std::string out;
+  out.reserve(cache.len + sizeof frac + suffix.size());
+  out.append(cache.text, cache.len).append(frac, sizeof frac).append(suffix);
   return out;
 }
 }  // namespace
@@ -47,7 +51,7 @@ std::int64_t mono_to_real_offset_ns() { return read_ns(CLOCK_REALTIME) - read_ns
 
 std::string iso8601_utc(std::int64_t real_ns) {
   thread_local SecondCache cache;
-  return format(real_ns, "%Y-%m-%dT%H:%M:%S", true, cache) + "Z";
+  return format(real_ns, "%Y-%m-%dT%H:%M:%S", true, cache, "Z");
 }
 
 std::string local_clock(std::int64_t real_ns) {
