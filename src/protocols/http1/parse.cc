@@ -170,10 +170,10 @@ llhttp_settings_t make_settings(bool headers) {
   return out;
 }
 
-// Whether a direction's headers are reported to us at all. Without contents a response's feed
-// nothing shown (Content-Encoding decodes a body, Upgrade names what a line does not print), and
-// a callback per header piece was a tenth of a trace's user-space time per exchange. llhttp reads
-// them the same for framing (Content-Length, Transfer-Encoding, Connection).
+// Whether a direction's headers are reported to us at all. Without contents, a response's headers
+// feed nothing shown (Content-Encoding decodes a body, Upgrade names what a line does not print),
+// and a callback per header piece was a tenth of a trace's user-space time per exchange. llhttp
+// reads them all the same for framing (Content-Length, Transfer-Encoding, Connection).
 bool reports_headers(MessageType type, const Limits& limits) {
   return limits.http1_contents || type == MessageType::kRequest;
 }
