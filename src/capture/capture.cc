@@ -159,7 +159,7 @@ constexpr std::uint64_t kYieldNs = 250'000;
 // the ring is pending (then draining comes first). Most pauses are a sched_yield, the cheapest.
 // But on Linux 6.6+ (EEVDF) each yield also pushes the caller's deadline a slice further: a
 // drain of yields alone left reel waiting behind nginx and wrk long enough for the ring to
-// overflow (bench/trace.sh, JSON at max rate: 4 rounds in 6 lost 100-230k events). So every
+// overflow (bench/trace.sh, JSON at max rate: 4 rounds in 8 lost 88k-228k events). So every
 // eighth pause is a short sleep, after which the scheduler places reel afresh.
 void give_way(Capture::State& s) {
   if (s.positions != MAP_FAILED && s.pending() >= s.ring_bytes / 2) return;
