@@ -138,10 +138,15 @@ void Tracker::on_open(const OpenEvent& e) {
   if (e.role == CAP_ROLE_UNKNOWN) c->info.server = !e.udp && options_.is_listening(e.local);
   c->last_ns = e.ts_ns;
   auto& slot = conns_[e.key];
-  if (slot && slot.get() == last_) last_ = nullptr;
-  if (slot && !done_.empty()) retired_.push_back(std::move(slot));  // its exchanges name it
+  if (slot) retire(std::move(slot));
   slot = std::move(c);
   stats_.connections++;
+}
+
+void Tracker::retire(std::unique_ptr<Connection> c) {
+  if (c.get() == last_) last_ = nullptr;
+  // Exchanges waiting for delivery may point at its info: it goes when they do.
+  if (!done_.empty()) retired_.push_back(std::move(c));
 }
 
 Tracker::Connection* Tracker::find(const ConnKey& key) {
@@ -287,9 +292,7 @@ void Tracker::close(const ConnKey& key, std::uint64_t ts_ns) {
     stats_.invalid_frames += c.decoder->stats().invalid;
     collect(c, true);
   }
-  if (it->second.get() == last_) last_ = nullptr;
-  // Exchanges waiting for delivery may point at its info: it goes when they do.
-  if (!done_.empty()) retired_.push_back(std::move(it->second));
+  retire(std::move(it->second));
   conns_.erase(it);
 }
 

@@ -115,6 +115,8 @@ class Tracker {
   // one connection, so the next event is often for it too. Forgotten when that connection goes.
   Connection* find(const ConnKey& key);
   Connection* last_ = nullptr;
+  // A connection leaving conns_ (closed, or replaced by a new open of its key).
+  void retire(std::unique_ptr<Connection> c);
 
   std::unordered_map<ConnKey, std::unique_ptr<Connection>, KeyHash> conns_;
   TrackerStats stats_;
