@@ -66,10 +66,11 @@ https_rates rates2
 PORT2=$RATES_TLS_PORT
 PRIVATE=/mnt/reel-private-ssl
 [[ ! -e $PRIVATE ]] || fail "$PRIVATE exists on the host"
-# awk reads to the end: `ldconfig -p` prints more than a pipe holds, so an awk that left at the
-# first match would end ldconfig with SIGPIPE, and pipefail would end this script without a word.
-SSL_SO=$(ldconfig -p | awk '/libssl.so.3 .*x86-64/ && !found {print $NF; found = 1}')
-CRYPTO_SO=$(ldconfig -p | awk '/libcrypto.so.3 .*x86-64/ && !found {print $NF; found = 1}')
+# Read from a file, not a pipe: `ldconfig -p` prints more than a pipe holds, and an awk leaving at
+# its first match would end ldconfig with SIGPIPE, which pipefail turns into a silent exit.
+ldconfig -p > "$WORK/ld.cache"
+SSL_SO=$(awk '/libssl.so.3 .*x86-64/ {print $NF; exit}' "$WORK/ld.cache")
+CRYPTO_SO=$(awk '/libcrypto.so.3 .*x86-64/ {print $NF; exit}' "$WORK/ld.cache")
 [[ -n $SSL_SO && -n $CRYPTO_SO ]] || fail "no libssl.so.3 on this machine"
 cat > "$WORK/client.py" <<'PY'
 import http.client, ssl, sys, time
